@@ -1,0 +1,76 @@
+# Speech emotion recognition on RAVDESS: `make` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+KERNEL := ser
+
+# Run parameters (see README): QUICK=1 for a minutes-long run, EPOCHS/SEED override.
+QUICK ?= 0
+EPOCHS ?=
+SEED ?= 42
+# Where a run writes models/, figures/ and reports/. The committed full run is
+# at the top level; CI and tests point OUT at a temporary folder.
+OUT ?= .
+export SER_OUTPUT_DIR := $(abspath $(OUT))
+REPORTS := $(OUT)/reports
+
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NAMES := $(notdir $(NOTEBOOKS:.ipynb=))
+EXECUTED := $(NAMES:%=$(REPORTS)/%.ipynb)
+PAGES := $(NAMES:%=$(REPORTS)/%.html) $(NAMES:%=$(REPORTS)/%.code.html)
+NB_PARAMS := seed=$(SEED) quick=$(QUICK) epochs=$(EPOCHS)
+NBCONVERT := $(PY) -m jupyter nbconvert --to html --log-level WARN
+PKG := src/ser
+
+.PHONY: help setup data report test lab lint clean
+
+help: ## List the targets
+	@echo "Usage: make TARGET [QUICK=1] [EPOCHS=n] [SEED=n] [RAVDESS_DIR=path] [OUT=dir]"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 ($(KERNEL))" >/dev/null
+	touch $@
+
+setup: $(STAMP) ## Create .venv with the pinned packages, the package (editable) and the Jupyter kernel
+
+data: $(STAMP) ## Use $$RAVDESS_DIR, or download and verify the RAVDESS archive into data/raw/
+	$(PY) -m ser data
+
+# Executed notebooks: papermill runs each source with the run's parameters.
+$(REPORTS)/%.ipynb: notebooks/%.ipynb $(STAMP)
+	$(PY) -m ser.notebooks $< $@ $(NB_PARAMS)
+
+# Two HTML pages per notebook: for readers (no code) and with code.
+$(REPORTS)/%.html: $(REPORTS)/%.ipynb
+	$(NBCONVERT) --no-input --output-dir $(REPORTS) --output $*.html $<
+$(REPORTS)/%.code.html: $(REPORTS)/%.ipynb
+	$(NBCONVERT) --output-dir $(REPORTS) --output $*.code.html $<
+
+# What each notebook reads from the package (a change re-runs only what depends on it).
+$(REPORTS)/01_data_exploration.ipynb: $(addprefix $(PKG)/,config.py dataset.py download.py audio.py plots.py environment.py)
+
+report: $(PAGES) ## Execute every notebook and render the HTML report into reports/
+
+test: $(STAMP) ## Run the test suite (needs RAVDESS_DIR for the notebook tests)
+	$(PY) -m pytest
+
+lab: $(STAMP) ## Open JupyterLab with the project kernel
+	$(PY) -m jupyter lab notebooks/
+
+lint: $(STAMP) ## Check style with ruff
+	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff format --check src tests bench
+
+clean: ## Remove executed notebooks and HTML of this OUT, caches (keeps .venv, data and models)
+	rm -f $(EXECUTED) $(PAGES)
+	rm -rf .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

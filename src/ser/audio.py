@@ -1,0 +1,99 @@
+"""Audio loading: the one way every stage turns a file into samples.
+
+Any format libsndfile reads (WAV, FLAC, OGG, AIFF, MP3, ...), any sample rate,
+mono or multi-channel, 8/16/24/32-bit integer or float. The result is always a
+mono float32 array at the requested rate.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from ser.config import SAMPLE_RATE
+
+# Peak below half a 16-bit step: nothing a microphone recorded survives that.
+SILENCE_PEAK = 0.5 / 32768
+
+AudioSource = str | Path | bytes | BinaryIO
+
+
+class AudioError(ValueError):
+    """The input cannot be used as audio; the message says why in plain words."""
+
+
+def _describe(source: AudioSource, name: str | None) -> str:
+    if name:
+        return name
+    if isinstance(source, str | Path):
+        return str(source)
+    return "the uploaded data"
+
+
+def read_audio(source: AudioSource, *, name: str | None = None) -> tuple[np.ndarray, int]:
+    """Read a file, bytes or binary stream as float32 ``(frames, channels)`` plus its rate."""
+    label = _describe(source, name)
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.exists():
+            raise AudioError(f"{label}: no such file")
+        if path.is_dir():
+            raise AudioError(f"{label}: is a directory, not an audio file")
+        if path.stat().st_size == 0:
+            raise AudioError(f"{label}: the file is empty (0 bytes)")
+        handle: str | BinaryIO = str(path)
+    elif isinstance(source, bytes | bytearray | memoryview):
+        if len(source) == 0:
+            raise AudioError(f"{label}: the file is empty (0 bytes)")
+        handle = io.BytesIO(bytes(source))
+    else:
+        handle = source
+    try:
+        samples, rate = sf.read(handle, dtype="float32", always_2d=True)
+    except sf.LibsndfileError as error:
+        raise AudioError(
+            f"{label}: not a readable audio file ({error.error_string.rstrip('.')}). "
+            "Expected WAV, FLAC, OGG, AIFF or MP3 audio."
+        ) from None
+    except (RuntimeError, TypeError, EOFError) as error:
+        raise AudioError(f"{label}: not a readable audio file ({error})") from None
+    return samples, int(rate)
+
+
+def to_mono_at_rate(
+    samples: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE, *, name: str = "the audio"
+) -> np.ndarray:
+    """Downmix to mono, check the content and resample to ``target_rate`` (float32)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1, dtype=np.float32)
+    elif samples.ndim != 1:
+        raise AudioError(f"{name}: expected a 1-D or (frames, channels) array, got {samples.shape}")
+    if rate <= 0:
+        raise AudioError(f"{name}: invalid sample rate {rate}")
+    if samples.size == 0:
+        raise AudioError(f"{name}: contains no audio samples")
+    if not np.all(np.isfinite(samples)):
+        raise AudioError(f"{name}: contains NaN or infinite sample values")
+    if float(np.max(np.abs(samples))) < SILENCE_PEAK:
+        raise AudioError(f"{name}: is digitally silent (every sample is zero)")
+    if rate != target_rate:
+        samples = soxr.resample(samples, rate, target_rate, quality="HQ").astype(np.float32)
+    return samples
+
+
+def load_audio(
+    source: AudioSource, target_rate: int = SAMPLE_RATE, *, name: str | None = None
+) -> np.ndarray:
+    """Load mono float32 samples at ``target_rate`` from a path, bytes or stream.
+
+    Raises :class:`AudioError` for missing, empty, unreadable, non-audio and
+    all-silent input, with a message that names the input.
+    """
+    samples, rate = read_audio(source, name=name)
+    return to_mono_at_rate(samples, rate, target_rate, name=_describe(source, name))

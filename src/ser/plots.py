@@ -1,0 +1,114 @@
+"""Every figure of the report, drawn once here and saved to ``figures/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import librosa
+import librosa.display
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from ser.audio import load_audio
+from ser.config import EMOTION_NAMES, FIGURES_DIR, HOP_LENGTH, N_FFT, SAMPLE_RATE
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def save_figure(fig: plt.Figure, name: str, folder: Path = FIGURES_DIR) -> Path:
+    """Save ``fig`` as ``folder/name.png`` (150 dpi) and return the path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    return path
+
+
+def plot_clip_counts(index: pd.DataFrame) -> plt.Figure:
+    """Clips per emotion, intensity, gender and actor."""
+    fig = plt.figure(figsize=(13, 7), layout="constrained")
+    grid = fig.add_gridspec(2, 3)
+    panels = [
+        (grid[0, 0], "emotion", EMOTION_NAMES),
+        (grid[0, 1], "intensity", ["normal", "strong"]),
+        (grid[0, 2], "gender", ["male", "female"]),
+        (grid[1, :], "actor", sorted(index["actor"].unique())),
+    ]
+    for spec, column, order in panels:
+        ax = fig.add_subplot(spec)
+        counts = index[column].value_counts().reindex(order, fill_value=0)
+        ax.bar([str(v) for v in counts.index], counts.values, color=sns.color_palette()[0])
+        ax.set_title(f"clips per {column}")
+        ax.set_ylabel("clips")
+        ax.bar_label(ax.containers[0], fontsize=8)
+        if column == "emotion":
+            ax.tick_params(axis="x", rotation=45)
+    return fig
+
+
+def plot_durations(index: pd.DataFrame) -> plt.Figure:
+    """Histogram of clip durations, overall and per emotion."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
+    sns.histplot(index["duration_s"], bins=40, ax=left)
+    left.axvline(index["duration_s"].median(), color="k", linestyle="--", label="median")
+    left.set_xlabel("duration (s)")
+    left.set_title("clip durations")
+    left.legend()
+    sns.boxplot(data=index, x="emotion", y="duration_s", order=EMOTION_NAMES, ax=right)
+    right.set_ylabel("duration (s)")
+    right.set_title("duration per emotion")
+    right.tick_params(axis="x", rotation=45)
+    return fig
+
+
+def plot_waveforms_and_spectrograms(
+    clips: pd.DataFrame, sample_rate: int = SAMPLE_RATE
+) -> plt.Figure:
+    """For each clip (one per emotion): its waveform above its log-mel spectrogram."""
+    n = len(clips)
+    fig, axes = plt.subplots(2, n, figsize=(2.6 * n, 5), layout="constrained", sharey="row")
+    axes = np.asarray(axes).reshape(2, n)
+    image = None
+    for column, row in enumerate(clips.itertuples()):
+        samples = load_audio(row.path, sample_rate)
+        wave_ax, spec_ax = axes[0, column], axes[1, column]
+        # A plain line plot: librosa's waveshow redraws the figure on every call (slow).
+        wave_ax.plot(np.arange(samples.size) / sample_rate, samples, linewidth=0.3)
+        wave_ax.set_xlim(0, samples.size / sample_rate)
+        wave_ax.set_title(row.emotion)
+        mel = librosa.feature.melspectrogram(
+            y=samples, sr=sample_rate, n_fft=N_FFT, hop_length=HOP_LENGTH
+        )
+        image = librosa.display.specshow(
+            librosa.power_to_db(mel, ref=np.max),
+            sr=sample_rate,
+            hop_length=HOP_LENGTH,
+            x_axis="time",
+            y_axis="mel",
+            ax=spec_ax,
+            vmin=-80,
+            vmax=0,
+        )
+        if column:
+            wave_ax.set_ylabel("")
+            spec_ax.set_ylabel("")
+    fig.colorbar(image, ax=axes[1, :].tolist(), format="%+2.0f dB", shrink=0.8)
+    actors = ", ".join(str(a) for a in sorted(clips["actor"].unique()))
+    fig.suptitle(f"waveform and log-mel spectrogram per emotion (actor {actors})")
+    return fig
+
+
+def audio_players(clips: pd.DataFrame, sample_rate: int = 16_000):
+    """An HTML table with one embedded audio player per clip (16 kHz keeps the page small)."""
+    from IPython.display import HTML, Audio
+
+    rows = []
+    for row in clips.itertuples():
+        player = Audio(load_audio(row.path, sample_rate), rate=sample_rate)._repr_html_()
+        rows.append(
+            f"<tr><td><b>{row.emotion}</b></td><td>{row.clip_id}</td><td>{player}</td></tr>"
+        )
+    return HTML(
+        "<table><tr><th>emotion</th><th>clip</th><th>listen</th></tr>" + "".join(rows) + "</table>"
+    )

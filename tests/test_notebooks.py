@@ -1,0 +1,54 @@
+"""Notebooks execute end to end on the real data (slow; required in CI)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ser.config import PROJECT_ROOT
+from ser.notebooks import declared_parameters, execute
+
+NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def outputs_text(notebook: Path) -> str:
+    cells = json.loads(notebook.read_text())["cells"]
+    chunks = []
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            chunks.append(output.get("text", ""))
+            chunks.extend(str(v) for v in output.get("data", {}).values())
+    return "\n".join("".join(c) if isinstance(c, list) else c for c in chunks)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_source_notebooks_are_clean_and_parameterised(notebook: Path):
+    nb = json.loads(notebook.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "ser"
+    tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one parameters cell"
+    assert declared_parameters(notebook), "the parameters cell assigns something"
+    assert not any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+    assert all(not c.get("execution_count") for c in nb["cells"] if c["cell_type"] == "code")
+
+
+@pytest.mark.slow
+def test_exploration_notebook_runs_on_real_data(ravdess_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("SER_OUTPUT_DIR", str(tmp_path))
+    output = tmp_path / "reports" / "01_data_exploration.ipynb"
+    execute(PROJECT_ROOT / "notebooks" / "01_data_exploration.ipynb", output)
+    text = outputs_text(output)
+    assert "1440" in text  # clips in the inventory table
+    for clip in [
+        "03-01-02-01-01-02-01",
+        "03-01-08-01-02-02-01",
+        "03-01-02-01-02-02-05",
+        "03-01-03-01-02-01-20",
+        "03-01-06-01-01-02-20",
+    ]:  # the 5 stereo clips
+        assert clip in text
+    assert sorted(p.name for p in (tmp_path / "figures").glob("01_*.png")) == [
+        "01_clip_counts.png",
+        "01_durations.png",
+        "01_waveforms_spectrograms.png",
+    ]
