@@ -27,7 +27,7 @@ NB_PARAMS := seed=$(SEED) quick=$(QUICK) epochs=$(EPOCHS)
 NBCONVERT := $(PY) -m jupyter nbconvert --to html --log-level WARN
 PKG := src/ser
 
-.PHONY: help setup data report test lab lint clean
+.PHONY: help setup data features train evaluate report test lab lint clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [QUICK=1] [EPOCHS=n] [SEED=n] [RAVDESS_DIR=path] [OUT=dir]"
@@ -36,17 +36,20 @@ help: ## List the targets
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev,demo]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 ($(KERNEL))" >/dev/null
+	@# TensorFlow's C++ start-up logs bypass Python; keep them in the terminal, out of the report.
+	mkdir -p $(VENV)/etc/jupyter
+	echo "c.IPKernelApp.capture_fd_output = False" > $(VENV)/etc/jupyter/ipython_kernel_config.py
 	touch $@
 
 setup: $(STAMP) ## Create .venv with the pinned packages, the package (editable) and the Jupyter kernel
 
-data: $(STAMP) ## Use $$RAVDESS_DIR, or download and verify the RAVDESS archive into data/raw/
+data: $(STAMP) ## Use RAVDESS_DIR if set, or download and verify the RAVDESS archive into data/raw/
 	$(PY) -m ser data
 
 # Executed notebooks: papermill runs each source with the run's parameters.
-$(REPORTS)/%.ipynb: notebooks/%.ipynb $(STAMP)
+$(REPORTS)/%.ipynb: notebooks/%.ipynb requirements.lock | $(STAMP)
 	$(PY) -m ser.notebooks $< $@ $(NB_PARAMS)
 
 # Two HTML pages per notebook: for readers (no code) and with code.
@@ -55,8 +58,17 @@ $(REPORTS)/%.html: $(REPORTS)/%.ipynb
 $(REPORTS)/%.code.html: $(REPORTS)/%.ipynb
 	$(NBCONVERT) --output-dir $(REPORTS) --output $*.code.html $<
 
-# What each notebook reads from the package (a change re-runs only what depends on it).
-$(REPORTS)/01_data_exploration.ipynb: $(addprefix $(PKG)/,config.py dataset.py download.py audio.py plots.py environment.py)
+# What each notebook reads from the package and from earlier notebooks (the DAG):
+# a change re-runs only what depends on it.
+DATA_CODE := $(addprefix $(PKG)/,config.py dataset.py download.py audio.py plots.py environment.py notebooks.py)
+$(REPORTS)/01_data_exploration.ipynb: $(DATA_CODE)
+$(REPORTS)/02_feature_extraction.ipynb: $(DATA_CODE) $(PKG)/features.py
+$(REPORTS)/03_training.ipynb: $(REPORTS)/02_feature_extraction.ipynb $(PKG)/modeling.py $(PKG)/splits.py $(PKG)/features.py
+$(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(PKG)/evaluation.py $(PKG)/splits.py
+
+features: $(REPORTS)/02_feature_extraction.html ## Extract (or load cached) MFCC features: notebook 02
+train: $(REPORTS)/03_training.html ## Train the BiLSTM under both protocols and save the model: notebook 03
+evaluate: $(REPORTS)/04_evaluation.html ## Evaluate, write reports/metrics.json and the model card: notebook 04
 
 report: $(PAGES) ## Execute every notebook and render the HTML report into reports/
 

@@ -27,6 +27,15 @@ class AudioError(ValueError):
     """The input cannot be used as audio; the message says why in plain words."""
 
 
+def _size_of(source: AudioSource) -> int | None:
+    if isinstance(source, str | Path):
+        path = Path(source)
+        return path.stat().st_size if path.is_file() else None
+    if isinstance(source, bytes | bytearray | memoryview):
+        return len(source)
+    return None
+
+
 def _describe(source: AudioSource, name: str | None) -> str:
     if name:
         return name
@@ -35,9 +44,20 @@ def _describe(source: AudioSource, name: str | None) -> str:
     return "the uploaded data"
 
 
-def read_audio(source: AudioSource, *, name: str | None = None) -> tuple[np.ndarray, int]:
-    """Read a file, bytes or binary stream as float32 ``(frames, channels)`` plus its rate."""
+def read_audio(
+    source: AudioSource, *, name: str | None = None, max_seconds: float | None = None,
+    max_bytes: int | None = None,
+) -> tuple[np.ndarray, int]:  # fmt: skip
+    """Read a file, bytes or binary stream as float32 ``(frames, channels)`` plus its rate.
+
+    ``max_bytes`` and ``max_seconds`` refuse oversized input before decoding it.
+    """
     label = _describe(source, name)
+    size = _size_of(source)
+    if max_bytes is not None and size is not None and size > max_bytes:
+        raise AudioError(
+            f"{label}: the file is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB"
+        )
     if isinstance(source, str | Path):
         path = Path(source)
         if not path.exists():
@@ -54,7 +74,14 @@ def read_audio(source: AudioSource, *, name: str | None = None) -> tuple[np.ndar
     else:
         handle = source
     try:
-        samples, rate = sf.read(handle, dtype="float32", always_2d=True)
+        with sf.SoundFile(handle) as sound:
+            if max_seconds is not None and sound.frames > max_seconds * sound.samplerate:
+                raise AudioError(
+                    f"{label}: the recording lasts {sound.frames / sound.samplerate:.0f} s; "
+                    f"the limit is {max_seconds:.0f} s"
+                )
+            samples = sound.read(dtype="float32", always_2d=True)
+            rate = sound.samplerate
     except sf.LibsndfileError as error:
         raise AudioError(
             f"{label}: not a readable audio file ({error.error_string.rstrip('.')}). "
@@ -88,12 +115,14 @@ def to_mono_at_rate(
 
 
 def load_audio(
-    source: AudioSource, target_rate: int = SAMPLE_RATE, *, name: str | None = None
-) -> np.ndarray:
+    source: AudioSource, target_rate: int = SAMPLE_RATE, *, name: str | None = None,
+    max_seconds: float | None = None, max_bytes: int | None = None,
+) -> np.ndarray:  # fmt: skip
     """Load mono float32 samples at ``target_rate`` from a path, bytes or stream.
 
-    Raises :class:`AudioError` for missing, empty, unreadable, non-audio and
-    all-silent input, with a message that names the input.
+    Raises :class:`AudioError` for missing, empty, unreadable, non-audio,
+    all-silent and (with the caps) oversized input, with a message that names
+    the input.
     """
-    samples, rate = read_audio(source, name=name)
+    samples, rate = read_audio(source, name=name, max_seconds=max_seconds, max_bytes=max_bytes)
     return to_mono_at_rate(samples, rate, target_rate, name=_describe(source, name))

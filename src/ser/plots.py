@@ -112,3 +112,83 @@ def audio_players(clips: pd.DataFrame, sample_rate: int = 16_000):
     return HTML(
         "<table><tr><th>emotion</th><th>clip</th><th>listen</th></tr>" + "".join(rows) + "</table>"
     )
+
+
+def plot_mfcc_per_emotion(
+    features: np.ndarray, index: pd.DataFrame, clips: pd.DataFrame
+) -> plt.Figure:
+    """The MFCC matrix (coefficients x frames) of one clip per emotion."""
+    positions = index.reset_index(drop=True).reset_index().set_index("clip_id")["index"]
+    n = len(clips)
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 3.4), layout="constrained", sharey=True)
+    limit = np.percentile(np.abs(features[positions[clips["clip_id"]].to_numpy()]), 99)
+    image = None
+    for ax, row in zip(np.atleast_1d(axes), clips.itertuples(), strict=True):
+        image = ax.imshow(
+            features[positions[row.clip_id]].T, origin="lower", aspect="auto", cmap="coolwarm",
+            vmin=-limit, vmax=limit,
+        )  # fmt: skip
+        ax.set_title(row.emotion)
+        ax.set_xlabel("frame")
+    np.atleast_1d(axes)[0].set_ylabel("MFCC coefficient")
+    fig.colorbar(image, ax=axes, shrink=0.8, label="MFCC value")
+    return fig
+
+
+def plot_training_curves(histories: dict[str, dict[int, dict[str, list[float]]]]) -> plt.Figure:
+    """Loss and accuracy per epoch, training (dashed) and validation (solid), per run."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")
+    palette = sns.color_palette("tab10")
+    colour = 0
+    for protocol, folds in histories.items():
+        for fold, history in folds.items():
+            label = f"{protocol} fold {fold}" if int(fold) else protocol
+            c = palette[colour % len(palette)]
+            colour += 1
+            epochs = np.arange(1, len(history["loss"]) + 1)
+            loss_ax.plot(epochs, history["loss"], "--", color=c, alpha=0.6)
+            loss_ax.plot(epochs, history["val_loss"], "-", color=c, label=label)
+            acc_ax.plot(epochs, history["accuracy"], "--", color=c, alpha=0.6)
+            acc_ax.plot(epochs, history["val_accuracy"], "-", color=c, label=label)
+    loss_ax.set(title="loss (dashed: training, solid: validation)", xlabel="epoch", ylabel="loss")
+    acc_ax.set(
+        title="accuracy (dashed: training, solid: validation)", xlabel="epoch", ylabel="accuracy"
+    )
+    acc_ax.legend(fontsize=8, ncol=2)
+    return fig
+
+
+def plot_confusion(matrix: pd.DataFrame, title: str, ax=None) -> plt.Figure:
+    """Heatmap of a row-normalised confusion matrix (recall on the diagonal)."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 5.5), layout="constrained")
+    else:
+        fig = ax.figure
+    sns.heatmap(matrix, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, square=True,
+                cbar=False, ax=ax, annot_kws={"fontsize": 8})  # fmt: skip
+    ax.set_title(title)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    return fig
+
+
+def plot_confusions(matrices: dict[str, pd.DataFrame]) -> plt.Figure:
+    """Confusion heatmaps side by side, one per protocol."""
+    fig, axes = plt.subplots(
+        1, len(matrices), figsize=(6.5 * len(matrices), 5.8), layout="constrained"
+    )
+    for ax, (title, matrix) in zip(np.atleast_1d(axes), matrices.items(), strict=True):
+        plot_confusion(matrix, title, ax=ax)
+    return fig
+
+
+def plot_group_accuracy(tables: dict[str, pd.DataFrame], by: str) -> plt.Figure:
+    """Accuracy per group (actor, gender or intensity), one bar colour per protocol."""
+    frames = [table.assign(protocol=protocol) for protocol, table in tables.items()]
+    data = pd.concat(frames, ignore_index=True)
+    width = max(6, 0.45 * data[by].nunique() * len(tables))
+    fig, ax = plt.subplots(figsize=(width, 3.8), layout="constrained")
+    sns.barplot(data=data, x=by, y="accuracy", hue="protocol", ax=ax)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"accuracy per {by}")
+    return fig
