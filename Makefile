@@ -27,7 +27,7 @@ NB_PARAMS := seed=$(SEED) quick=$(QUICK) epochs=$(EPOCHS)
 NBCONVERT := $(PY) -m jupyter nbconvert --to html --log-level WARN
 PKG := src/ser
 
-.PHONY: help setup data features train evaluate report test lab lint clean
+.PHONY: help setup data features train evaluate report demo test lab lint clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [QUICK=1] [EPOCHS=n] [SEED=n] [RAVDESS_DIR=path] [OUT=dir]"
@@ -68,9 +68,19 @@ $(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(PKG)/evaluation.p
 
 features: $(REPORTS)/02_feature_extraction.html ## Extract (or load cached) MFCC features: notebook 02
 train: $(REPORTS)/03_training.html ## Train the BiLSTM under both protocols and save the model: notebook 03
+$(REPORTS)/05_demo.ipynb: $(REPORTS)/03_training.ipynb $(addprefix $(PKG)/,predict.py demo.py features.py audio.py)
+
 evaluate: $(REPORTS)/04_evaluation.html ## Evaluate, write reports/metrics.json and the model card: notebook 04
 
-report: $(PAGES) ## Execute every notebook and render the HTML report into reports/
+# The front page: headline numbers from metrics.json, timings from the executed notebooks.
+$(REPORTS)/index.html: $(EXECUTED) $(PKG)/report.py
+	$(PY) -m ser.report $(REPORTS)
+
+report: $(PAGES) $(REPORTS)/index.html ## Execute every notebook and render the HTML report (reports/index.html)
+
+DEMO_PORT ?= 8866
+demo: $(STAMP) ## Serve the upload-and-predict demo (notebook 05) with Voila at http://127.0.0.1:8866
+	$(PY) -m voila notebooks/05_demo.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(DEMO_PORT)
 
 test: $(STAMP) ## Run the test suite (needs RAVDESS_DIR for the notebook tests)
 	$(PY) -m pytest

@@ -1,0 +1,128 @@
+"""Predict the emotion of a recording with the shipped model.
+
+The predictor loads the model, its labels and its standardisation statistics
+once, then runs every input through the same loader (:mod:`ser.audio`) and the
+same MFCC code (:mod:`ser.features`) as training. A recording longer than the
+model's 4.02 s window is cut into windows that overlap by half (the last one
+ends with the recording) and the class probabilities of the windows are
+averaged; a shorter one is padded exactly as in training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ser.audio import AudioError, AudioSource, load_audio, to_mono_at_rate
+from ser.config import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, MODELS_DIR, WINDOW_HOP_FRACTION
+from ser.features import FeatureParams, mfcc_matrix
+
+# Below this there is too little speech for an emotion; such input is refused.
+MIN_SECONDS = 0.5
+
+
+@dataclass
+class Prediction:
+    """The predicted emotion, the probability of every emotion, and what was analysed."""
+
+    emotion: str
+    probabilities: dict[str, float]
+    duration_s: float
+    windows: int
+    source: str = ""
+    samples: np.ndarray = field(default=None, repr=False)  # mono, at the feature rate
+    features: np.ndarray = field(default=None, repr=False)  # (windows, frames, mfcc)
+
+    def as_dict(self) -> dict:
+        return {"file": self.source, "emotion": self.emotion, "probabilities": self.probabilities}
+
+
+def window_starts(
+    n_samples: int, window: int, hop_fraction: float = WINDOW_HOP_FRACTION
+) -> list[int]:
+    """Start offsets of the analysis windows: one for a short clip, overlapping ones otherwise."""
+    if n_samples <= window:
+        return [0]
+    hop = max(1, int(window * hop_fraction))
+    starts = list(range(0, n_samples - window + 1, hop))
+    if starts[-1] != n_samples - window:
+        starts.append(n_samples - window)  # cover the end of the recording too
+    return starts
+
+
+class Predictor:
+    """The shipped model with its labels and scaler, loaded once (Keras safe mode, JSON)."""
+
+    def __init__(self, model_dir: str | Path = MODELS_DIR, params: FeatureParams | None = None):
+        from keras.ops import convert_to_numpy
+
+        from ser.modeling import load_artifacts  # TensorFlow loads here, not at import
+
+        self._to_numpy = convert_to_numpy
+        self.model_dir = Path(model_dir)
+        self.params = params or FeatureParams()
+        self.model, self.labels, self.scaler = load_artifacts(self.model_dir)
+
+    def load(
+        self,
+        source: AudioSource | np.ndarray,
+        sample_rate: int | None = None,
+        *,
+        name: str | None = None,
+    ) -> np.ndarray:
+        """Mono samples at the feature rate from a path, bytes, stream or (array, rate)."""
+        label = name or (str(source) if isinstance(source, str | Path) else "the audio")
+        if isinstance(source, np.ndarray):
+            if sample_rate is None:
+                raise ValueError("an array needs its sample_rate")
+            if source.shape[0] > MAX_UPLOAD_SECONDS * sample_rate:
+                raise AudioError(
+                    f"{label}: the recording lasts {source.shape[0] / sample_rate:.0f} s; "
+                    f"the limit is {MAX_UPLOAD_SECONDS:.0f} s"
+                )
+            samples = to_mono_at_rate(source, sample_rate, self.params.sample_rate, name=label)
+        else:
+            samples = load_audio(
+                source, self.params.sample_rate, name=name,
+                max_seconds=MAX_UPLOAD_SECONDS, max_bytes=MAX_UPLOAD_BYTES,
+            )  # fmt: skip
+        seconds = samples.size / self.params.sample_rate
+        if seconds < MIN_SECONDS:
+            raise AudioError(
+                f"{label}: the recording lasts only {seconds:.2f} s; at least {MIN_SECONDS} s of "
+                "speech is needed to judge an emotion"
+            )
+        return samples
+
+    def features(self, samples: np.ndarray) -> np.ndarray:
+        """MFCC matrices of the analysis windows, ``(windows, frames, mfcc)`` (unscaled)."""
+        window = self.params.n_samples
+        starts = window_starts(samples.size, window)
+        return np.stack([mfcc_matrix(samples[s : s + window], self.params) for s in starts])
+
+    def predict(
+        self,
+        source: AudioSource | np.ndarray,
+        sample_rate: int | None = None,
+        *,
+        name: str | None = None,
+    ) -> Prediction:
+        """Predict one recording; raises :class:`AudioError` with a readable message on bad input."""
+        samples = self.load(source, sample_rate, name=name)
+        windows = self.features(samples)
+        batch = self.scaler.transform(windows)
+        probabilities = self._to_numpy(self.model(batch, training=False)).mean(axis=0)
+        best = int(np.argmax(probabilities))
+        return Prediction(
+            emotion=self.labels[best],
+            probabilities={
+                label: float(p) for label, p in zip(self.labels, probabilities, strict=True)
+            },
+            duration_s=samples.size / self.params.sample_rate,
+            windows=len(windows),
+            source=name or (str(source) if isinstance(source, str | Path) else ""),
+            samples=samples,
+            features=windows,
+        )

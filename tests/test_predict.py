@@ -1,0 +1,250 @@
+"""The predictor and the `predict` command line on good and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ser import cli
+from ser.audio import AudioError
+from ser.config import EMOTION_NAMES, PROJECT_ROOT, SAMPLES_DIR
+from ser.features import FeatureParams, clip_features, load_or_extract
+from ser.predict import Predictor, window_starts
+
+from .conftest import tone
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """An untrained model with an identity scaler: right shapes, no training needed."""
+    from ser.modeling import Standardizer, build_model, save_artifacts, seed_everything
+
+    seed_everything(0)
+    folder = tmp_path_factory.mktemp("model")
+    scaler = Standardizer(np.zeros(40, np.float32), np.ones(40, np.float32))
+    save_artifacts(build_model(), scaler, folder, extra={"held_out_actors": [1, 11, 20, 21]})
+    return folder
+
+
+@pytest.fixture(scope="session")
+def predictor(model_dir) -> Predictor:
+    return Predictor(model_dir)
+
+
+def assert_valid(prediction):
+    assert prediction.emotion in EMOTION_NAMES
+    assert set(prediction.probabilities) == set(EMOTION_NAMES)
+    assert abs(sum(prediction.probabilities.values()) - 1) < 1e-4
+
+
+def test_window_starts_cover_the_recording():
+    assert window_starts(1000, 4000) == [0]
+    assert window_starts(4000, 4000) == [0]
+    assert window_starts(9000, 4000) == [0, 2000, 4000, 5000]
+
+
+def test_predictor_features_equal_training_features(predictor):
+    """No second implementation: a sample clip's predictor features are its training features."""
+    path = SAMPLES_DIR / "03-01-01-01-01-01-01.flac"
+    samples = predictor.load(path)
+    assert samples.size <= FeatureParams().n_samples  # one window, like training
+    np.testing.assert_array_equal(predictor.features(samples)[0], clip_features(path))
+
+
+def test_predictor_features_equal_the_cached_training_features(predictor, ravdess_root):
+    from ser.dataset import build_index
+
+    index = build_index(ravdess_root)
+    cached = load_or_extract(index, progress=False)
+    position = index.index[index["clip_id"] == "03-01-01-01-01-01-01"][0]
+    samples = predictor.load(index.loc[position, "path"])
+    np.testing.assert_array_equal(predictor.features(samples)[0], cached.features[position])
+
+
+def test_path_bytes_and_array_agree(predictor):
+    path = SAMPLES_DIR / "03-01-05-02-01-01-01.flac"
+    by_path = predictor.predict(path)
+    by_bytes = predictor.predict(path.read_bytes(), name=path.name)
+    samples, rate = sf.read(path, dtype="float32")
+    by_array = predictor.predict(samples, rate)
+    assert_valid(by_path)
+    for other in (by_bytes, by_array):
+        assert other.emotion == by_path.emotion
+        np.testing.assert_allclose(
+            list(other.probabilities.values()), list(by_path.probabilities.values()), atol=1e-6
+        )
+
+
+def test_long_recording_is_windowed(predictor, write_audio):
+    prediction = predictor.predict(write_audio("long.wav", seconds=12.0, rate=16_000))
+    assert_valid(prediction)
+    assert prediction.windows == len(window_starts(12 * 22_050, FeatureParams().n_samples))
+    assert prediction.windows > 1
+
+
+@pytest.mark.parametrize(
+    ("name", "rate", "channels", "subtype", "fmt"),
+    [
+        ("phone.wav", 8_000, 1, "PCM_16", None),
+        ("hires.wav", 96_000, 1, "PCM_16", None),
+        ("stereo.wav", 44_100, 2, "PCM_16", None),
+        ("deep.wav", 48_000, 1, "PCM_24", None),
+        ("float.wav", 44_100, 1, "FLOAT", None),
+        ("aiff_named.wav", 44_100, 1, "PCM_16", "AIFF"),  # AIFF data behind a .wav name
+    ],
+)
+def test_formats_give_a_prediction(predictor, write_audio, name, rate, channels, subtype, fmt):
+    assert_valid(
+        predictor.predict(
+            write_audio(name, seconds=2.0, rate=rate, channels=channels, subtype=subtype, fmt=fmt)
+        )
+    )
+
+
+def bad_inputs(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Files that must be refused, with the words the refusal must contain."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cases = {}
+    (folder / "empty.wav").touch()
+    cases["empty"] = (folder / "empty.wav", "empty")
+    (folder / "noise.wav").write_bytes(
+        np.random.default_rng(1).integers(0, 256, 8192, dtype=np.uint8).tobytes()
+    )
+    cases["random bytes"] = (folder / "noise.wav", "not a readable audio file")
+    sf.write(folder / "full.wav", tone(1.0), 22_050)
+    (folder / "truncated.wav").write_bytes((folder / "full.wav").read_bytes()[:30])
+    (folder / "full.wav").unlink()
+    cases["truncated header"] = (folder / "truncated.wav", "not a readable audio file")
+    sf.write(folder / "blip.wav", tone(0.1), 22_050)
+    cases["0.1 s"] = (folder / "blip.wav", "at least 0.5 s")
+    sf.write(folder / "ten_minutes.wav", np.tile(tone(1.0, 8_000), 600), 8_000)
+    cases["10 minutes"] = (folder / "ten_minutes.wav", "the limit is 60 s")
+    sf.write(folder / "silence.wav", np.zeros(44_100, np.float32), 22_050)
+    cases["digital silence"] = (folder / "silence.wav", "silent")
+    (folder / "notes.wav").write_text("hello, this is a text file\n" * 20)
+    cases["text"] = (folder / "notes.wav", "not a readable audio file")
+    return cases
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["empty", "random bytes", "truncated header", "0.1 s", "10 minutes", "digital silence", "text"],
+)
+def test_bad_input_gets_a_specific_message(predictor, tmp_path, case):
+    path, words = bad_inputs(tmp_path)[case]
+    with pytest.raises(AudioError, match=words) as info:
+        predictor.predict(path)
+    assert path.name in str(info.value)
+
+
+def test_size_cap(predictor, tmp_path, monkeypatch):
+    monkeypatch.setattr("ser.predict.MAX_UPLOAD_BYTES", 1000)
+    sf.write(tmp_path / "big.wav", tone(1.0), 22_050)
+    with pytest.raises(AudioError, match="limit is"):
+        predictor.predict(tmp_path / "big.wav")
+
+
+def test_cli_predicts_samples_as_json_and_csv(model_dir, tmp_path, capsys):
+    out = tmp_path / "results.csv"
+    assert (
+        cli.main(
+            [
+                "predict",
+                str(SAMPLES_DIR),
+                "--json",
+                "--out",
+                str(out),
+                "--model-dir",
+                str(model_dir),
+            ]
+        )
+        == 0
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 8
+    for line in lines:
+        assert set(line) == {"file", "emotion", "probabilities"}
+        assert set(line["probabilities"]) == set(EMOTION_NAMES)
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("file,emotion,p_neutral") and len(rows) == 9
+
+
+def test_cli_reports_each_bad_file_and_keeps_going(model_dir, tmp_path, capsys):
+    folder = tmp_path / "mixed"
+    cases = bad_inputs(folder)
+    sf.write(folder / "good.wav", tone(2.0, 16_000), 16_000)
+    (folder / "README.txt").write_text("not audio, not a candidate")
+    code = cli.main(["predict", str(folder), "--model-dir", str(model_dir)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "good.wav:" in captured.out
+    for path, words in cases.values():
+        (line,) = [line for line in captured.err.splitlines() if f"{path.name}: ERROR" in line]
+        assert words in line
+    assert f"{len(cases)} of {len(cases) + 1} files failed" in captured.err
+    assert "README.txt" not in captured.out + captured.err
+
+
+def test_cli_one_unreadable_file_in_a_folder(model_dir, tmp_path, capsys):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name in ("a.wav", "b.flac"):
+        sf.write(folder / name, tone(1.0), 22_050)
+    (folder / "broken.wav").write_bytes(b"RIFF\x00\x00")
+    code = cli.main(["predict", str(folder), "--json", "--model-dir", str(model_dir)])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert sorted(Path(line["file"]).name for line in lines if "emotion" in line) == [
+        "a.wav",
+        "b.flac",
+    ]
+    (error,) = [line for line in lines if "error" in line]
+    assert (
+        Path(error["file"]).name == "broken.wav" and "not a readable audio file" in error["error"]
+    )
+
+
+def test_cli_missing_path_and_missing_model(model_dir, tmp_path, capsys):
+    assert cli.main(["predict", str(tmp_path / "absent.wav"), "--model-dir", str(model_dir)]) == 1
+    assert "no such file or directory" in capsys.readouterr().err
+    sf.write(tmp_path / "ok.wav", tone(1.0), 22_050)
+    assert (
+        cli.main(["predict", str(tmp_path / "ok.wav"), "--model-dir", str(tmp_path / "nomodel")])
+        == 1
+    )
+    assert "cannot load the model" in capsys.readouterr().err
+
+
+def test_cli_help_documents_the_options():
+    result = subprocess.run(
+        [sys.executable, "-m", "ser", "predict", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for words in ("--json", "--out", "FILE_OR_DIR", "60 s", "exit code"):
+        assert words in result.stdout
+
+
+def test_committed_model_reproduces_its_held_out_metrics(ravdess_root):
+    """Re-evaluating models/ on fold 1's actors gives the shipped_model block of metrics.json."""
+    from ser.dataset import build_index
+    from ser.evaluation import evaluate_shipped_model
+
+    metrics_path = PROJECT_ROOT / "reports" / "metrics.json"
+    if not metrics_path.exists():
+        pytest.skip("no committed reports/metrics.json yet")
+    expected = json.loads(metrics_path.read_text())["shipped_model"]
+    index = build_index(ravdess_root)
+    found = evaluate_shipped_model(
+        index, load_or_extract(index, progress=False).features, PROJECT_ROOT / "models"
+    )
+    assert found["test_actors"] == expected["test_actors"] == [1, 11, 20, 21]
+    for key in ("accuracy", "uar", "macro_f1"):
+        assert found[key] == pytest.approx(expected[key], abs=1e-6)
