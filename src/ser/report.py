@@ -48,6 +48,14 @@ def purpose(source: Path) -> str:
     return match.group(1).strip() if match else ""
 
 
+def inline_markdown(text: str) -> str:
+    """Escape ``text`` and render the inline Markdown a purpose line uses: `code`, *em*, **b**."""
+    text = html.escape(text)
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
+    return re.sub(r"\*([^*]+)\*", r"<em>\1</em>", text)
+
+
 def title(source: Path) -> str:
     cells = json.loads(source.read_text())["cells"]
     first = "".join(cells[0]["source"]).splitlines()[0] if cells else source.stem
@@ -127,7 +135,7 @@ def render_index(reports_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
         rows.append(
             f"<tr><td><a href='{source.stem}.html'>{html.escape(title(source))}</a>"
             f" <small>(<a href='{source.stem}.code.html'>with code</a>)</small></td>"
-            f"<td>{html.escape(purpose(source))}</td>"
+            f"<td>{inline_markdown(purpose(source))}</td>"
             f"<td class='num'>{'' if seconds is None else f'{seconds:.0f} s'}{status}</td></tr>"
         )
     plan = metrics.get("plan", {})

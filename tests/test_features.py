@@ -1,0 +1,82 @@
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from ser.features import FeatureParams, clip_features, fix_length, load_or_extract, mfcc_matrix
+
+from .conftest import tone
+
+
+def test_window_is_174_frames_of_40_mfccs():
+    params = FeatureParams()
+    assert params.n_samples == 173 * 512
+    assert params.window_seconds == pytest.approx(4.04, abs=0.005)
+    for seconds in (0.6, 4.0, 4.5, 7.0):
+        matrix = mfcc_matrix(tone(seconds), params)
+        assert matrix.shape == (174, 40) and matrix.dtype == np.float32
+
+
+def test_fix_length_pads_the_end_with_zeros_and_cuts_the_end():
+    samples = np.arange(1, 6, dtype=np.float32)
+    assert fix_length(samples, 8).tolist() == [1, 2, 3, 4, 5, 0, 0, 0]
+    assert fix_length(samples, 3).tolist() == [1, 2, 3]
+
+
+def test_padding_is_silence_at_the_end():
+    short = mfcc_matrix(tone(1.0))
+    # frames well past the clip's end see only zeros: all of them are identical
+    tail = short[-50:]
+    assert np.allclose(tail, tail[0]) and not np.allclose(short[:10], tail[0])
+    # a clip longer than the window gives the same features as its first 4.02 s
+    long = tone(6.0)
+    np.testing.assert_array_equal(mfcc_matrix(long), mfcc_matrix(long[: FeatureParams().n_samples]))
+
+
+def test_custom_parameters_change_the_shape():
+    params = FeatureParams(n_mfcc=13, n_frames=50)
+    assert mfcc_matrix(tone(2.0), params).shape == (50, 13)
+
+
+@pytest.fixture
+def tiny_index(tmp_path):
+    rows = []
+    for i, freq in enumerate((180.0, 240.0, 320.0)):
+        path = tmp_path / "clips" / f"Actor_0{i + 1}" / f"03-01-01-01-01-01-0{i + 1}.wav"
+        path.parent.mkdir(parents=True)
+        sf.write(path, tone(1.5, 16_000, freq=freq), 16_000)
+        rows.append({"path": str(path), "clip_id": path.stem})
+    return pd.DataFrame(rows)
+
+
+def test_cache_hit_and_invalidation(tiny_index, tmp_path):
+    cache = tmp_path / "features"
+    first = load_or_extract(tiny_index, cache_dir=cache, workers=1, progress=False)
+    assert not first.from_cache and first.features.shape == (3, 174, 40)
+    second = load_or_extract(tiny_index, cache_dir=cache, workers=1, progress=False)
+    assert second.from_cache and second.path == first.path
+    np.testing.assert_array_equal(first.features, second.features)
+    np.testing.assert_array_equal(first.features[1], clip_features(tiny_index.loc[1, "path"]))
+
+    changed = load_or_extract(
+        tiny_index, FeatureParams(n_mfcc=20), cache_dir=cache, workers=1, progress=False
+    )
+    assert (
+        not changed.from_cache
+        and changed.path != first.path
+        and changed.features.shape == (3, 174, 20)
+    )
+
+    subset = load_or_extract(tiny_index.iloc[:2], cache_dir=cache, workers=1, progress=False)
+    assert not subset.from_cache and subset.path not in (first.path, changed.path)
+
+    sf.write(tiny_index.loc[0, "path"], tone(2.5, 16_000), 16_000)  # a clip's content changes
+    rewritten = load_or_extract(tiny_index, cache_dir=cache, workers=1, progress=False)
+    assert not rewritten.from_cache
+    assert len(list(cache.glob("mfcc_*.npz"))) == 4
+
+
+def test_parallel_extraction_matches_serial(tiny_index, tmp_path):
+    serial = load_or_extract(tiny_index, cache_dir=tmp_path / "a", workers=1, progress=False)
+    parallel = load_or_extract(tiny_index, cache_dir=tmp_path / "b", workers=2, progress=False)
+    np.testing.assert_array_equal(serial.features, parallel.features)
