@@ -37,10 +37,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev,demo]'
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 ($(KERNEL))" >/dev/null
-	@# TensorFlow's C++ start-up logs bypass Python; keep them in the terminal, out of the report.
-	mkdir -p $(VENV)/etc/jupyter
-	echo "c.IPKernelApp.capture_fd_output = False" > $(VENV)/etc/jupyter/ipython_kernel_config.py
+	$(PY) -c "from ser.notebooks import install_kernel; print('kernel:', install_kernel('$(KERNEL)'))"
 	touch $@
 
 setup: $(STAMP) ## Create .venv with the pinned packages, the package (editable) and the Jupyter kernel

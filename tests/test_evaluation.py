@@ -57,6 +57,6 @@ def test_fold_summary_mean_and_std():
 
 def test_target_checks_pass_and_fail():
     block = {"accuracy": 0.85, "macro_f1": 0.79, "per_class_recall": {"a": 0.9, "b": 0.74}}
-    table = target_checks({"random": block}).set_index("target")["result"]
+    table = target_checks({"random": block}).reset_index().set_index("target")["result"]
     assert table.iloc[0] == "pass" and table.iloc[1] == "fail" and table.iloc[2] == "fail"
     assert "lowest: b" in table.index[2]

@@ -99,7 +99,7 @@ def target_checks(summaries: dict[str, dict]) -> pd.DataFrame:
         ]:  # fmt: skip
             rows.append({"protocol": protocol, "target": target, "value": round(value, 3),
                          "result": "pass" if value > threshold else "fail"})  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index(["protocol", "target"])
 
 
 def clip_statistics(features: np.ndarray) -> np.ndarray:
@@ -272,10 +272,17 @@ def discussion(metrics: dict, matrices: dict[str, pd.DataFrame]) -> str:
         model = headline(protocols[protocol])["uar"]
         logistic = headline(blocks["logistic_regression"])["uar"]
         majority = headline(blocks["majority"])["uar"]
+        verdict = (
+            "The BiLSTM beats both."
+            if model > logistic
+            else "**The BiLSTM does not beat the logistic regression.** A likely reason: with "
+            "this little data, 80 per-clip statistics generalise better than 174 × 40 frames "
+            "through a 260k-parameter recurrent network stopped early on a small validation set."
+        )
         lines.append(
             f"- **{protocol}: baselines.** UA of the BiLSTM {model:.1%}, logistic regression on "
             f"per-clip MFCC mean and std {logistic:.1%}, majority class {majority:.1%} "
-            "(chance for 8 classes is 12.5%)."
+            f"(chance for 8 classes is 12.5%). {verdict}"
         )
     return "\n".join(lines)
 

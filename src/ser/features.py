@@ -184,7 +184,7 @@ def describe_cache(cache_dir: Path = FEATURES_DIR) -> pd.DataFrame:
 
 def coefficient_statistics(features: np.ndarray) -> pd.DataFrame:
     """Mean, standard deviation, min and max of each MFCC coefficient over all frames."""
-    flat = features.reshape(-1, features.shape[-1])
+    flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
     return pd.DataFrame(
         {"mean": flat.mean(0), "std": flat.std(0), "min": flat.min(0), "max": flat.max(0)},
         index=pd.Index(range(features.shape[-1]), name="coefficient"),

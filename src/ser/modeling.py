@@ -21,9 +21,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ star
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+# A new model per fold makes tf.function retrace predict; TensorFlow warns about
+# that on every fold. Understood and harmless here, so only errors are shown.
+tf.get_logger().setLevel("ERROR")
+
 from ser.config import EMOTION_NAMES, N_FRAMES, N_MFCC  # noqa: E402
 
 MODEL_FILE = "ser_bilstm.keras"
+LOG_EVERY = 5  # run_protocol prints every 5th epoch (and the last); the curves show all
 LABELS_FILE = "labels.json"
 SCALER_FILE = "scaler.json"
 
@@ -118,7 +123,7 @@ class EpochLine(keras.callbacks.Callback):
 def train_model(
     x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *,
     epochs: int, batch_size: int, seed: int, patience: int, checkpoint: Path | None = None,
-    label: str = "",
+    label: str = "", log_every: int = 1,
 ):  # fmt: skip
     """Train a fresh model with early stopping on the validation set; return (model, history).
 
@@ -128,7 +133,7 @@ def train_model(
     seed_everything(seed)
     model = build_model(x_train.shape[1], x_train.shape[2])
     callbacks = [
-        EpochLine(label),
+        EpochLine(label, every=log_every),
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=patience, restore_best_weights=True
         ),
@@ -210,7 +215,7 @@ def run_protocol(
             scaler.transform(features[split.train]), labels[split.train],
             scaler.transform(features[split.validation]), labels[split.validation],
             epochs=epochs, batch_size=batch_size, seed=seed + split.fold, patience=patience,
-            label=tag,
+            label=tag, log_every=LOG_EVERY,
         )  # fmt: skip
         probabilities = predict_proba(model, scaler.transform(features[split.test]))
         part = pd.DataFrame(probabilities, columns=[f"p_{e}" for e in EMOTION_NAMES])
@@ -231,7 +236,9 @@ def run_protocol(
             })  # fmt: skip
         seconds[split.fold] = time.perf_counter() - start
         accuracy = float((part["predicted"] == part["emotion"]).mean())
-        print(f"{tag}stopped after {len(history['loss'])} epochs, test accuracy {accuracy:.3f}, "
+        best = int(np.argmin(history["val_loss"])) + 1
+        print(f"{tag}stopped after {len(history['loss'])} epochs (weights of epoch {best} kept), "
+              f"test accuracy {accuracy:.3f}, "
               f"{seconds[split.fold]:.0f}s", flush=True)  # fmt: skip
         keras.backend.clear_session()
     return ProtocolRun(splits[0].protocol, pd.concat(rows, ignore_index=True), histories, seconds)

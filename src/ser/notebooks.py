@@ -18,6 +18,24 @@ import papermill
 KERNEL_NAME = "ser"
 
 
+def install_kernel(name: str = KERNEL_NAME) -> Path:
+    """Register this environment's Python as the Jupyter kernel ``name`` (inside the venv).
+
+    C-level output (TensorFlow's start-up logs) stays on the terminal instead
+    of landing in the notebooks: the kernel runs with ``capture_fd_output`` off.
+    """
+    import json
+    import sys
+
+    from ipykernel.kernelspec import install
+
+    folder = Path(install(kernel_name=name, display_name=f"Python 3 ({name})", prefix=sys.prefix))
+    spec = json.loads((folder / "kernel.json").read_text())
+    spec["argv"].append("--IPKernelApp.capture_fd_output=False")
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+    return folder
+
+
 def parse_value(text: str):
     """``'42'`` -> 42, ``'true'`` -> True, ``'[1, 2]'`` -> [1, 2]; anything else stays text."""
     lowered = text.strip().lower()

@@ -17,12 +17,10 @@ from ser.config import EMOTION_NAMES, FIGURES_DIR, HOP_LENGTH, N_FFT, SAMPLE_RAT
 sns.set_theme(style="whitegrid", context="notebook")
 
 
-def save_figure(fig: plt.Figure, name: str, folder: Path = FIGURES_DIR) -> Path:
-    """Save ``fig`` as ``folder/name.png`` (150 dpi) and return the path."""
+def save_figure(fig: plt.Figure, name: str, folder: Path = FIGURES_DIR) -> None:
+    """Save ``fig`` as ``folder/name.png`` (150 dpi); the notebook shows the figure itself."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    return path
+    fig.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight")
 
 
 def plot_clip_counts(index: pd.DataFrame) -> plt.Figure:
@@ -76,6 +74,7 @@ def plot_waveforms_and_spectrograms(
         # A plain line plot: librosa's waveshow redraws the figure on every call (slow).
         wave_ax.plot(np.arange(samples.size) / sample_rate, samples, linewidth=0.3)
         wave_ax.set_xlim(0, samples.size / sample_rate)
+        wave_ax.set_xlabel("time (s)")
         wave_ax.set_title(row.emotion)
         mel = librosa.feature.melspectrogram(
             y=samples, sr=sample_rate, n_fft=N_FFT, hop_length=HOP_LENGTH
@@ -117,21 +116,26 @@ def audio_players(clips: pd.DataFrame, sample_rate: int = 16_000):
 def plot_mfcc_per_emotion(
     features: np.ndarray, index: pd.DataFrame, clips: pd.DataFrame
 ) -> plt.Figure:
-    """The MFCC matrix (coefficients x frames) of one clip per emotion."""
+    """The MFCC matrix (coefficients x frames) of one clip per emotion.
+
+    Each coefficient is shown as a z-score over all clips and frames: raw
+    coefficient 0 (loudness) is two orders of magnitude larger than the rest
+    and would wash them out.
+    """
     positions = index.reset_index(drop=True).reset_index().set_index("clip_id")["index"]
+    flat = features.reshape(-1, features.shape[-1])
+    mean, std = flat.mean(axis=0), flat.std(axis=0)
     n = len(clips)
     fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 3.4), layout="constrained", sharey=True)
-    limit = np.percentile(np.abs(features[positions[clips["clip_id"]].to_numpy()]), 99)
     image = None
     for ax, row in zip(np.atleast_1d(axes), clips.itertuples(), strict=True):
-        image = ax.imshow(
-            features[positions[row.clip_id]].T, origin="lower", aspect="auto", cmap="coolwarm",
-            vmin=-limit, vmax=limit,
-        )  # fmt: skip
+        z = (features[positions[row.clip_id]] - mean) / std
+        image = ax.imshow(z.T, origin="lower", aspect="auto", cmap="coolwarm", vmin=-3, vmax=3)
+        ax.grid(False)
         ax.set_title(row.emotion)
         ax.set_xlabel("frame")
     np.atleast_1d(axes)[0].set_ylabel("MFCC coefficient")
-    fig.colorbar(image, ax=axes, shrink=0.8, label="MFCC value")
+    fig.colorbar(image, ax=axes, shrink=0.8, label="z-score per coefficient")
     return fig
 
 
@@ -169,6 +173,8 @@ def plot_confusion(matrix: pd.DataFrame, title: str, ax=None) -> plt.Figure:
     ax.set_title(title)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    ax.tick_params(axis="x", rotation=45)
+    ax.tick_params(axis="y", rotation=0)
     return fig
 
 
@@ -186,7 +192,7 @@ def plot_group_accuracy(tables: dict[str, pd.DataFrame], by: str) -> plt.Figure:
     """Accuracy per group (actor, gender or intensity), one bar colour per protocol."""
     frames = [table.assign(protocol=protocol) for protocol, table in tables.items()]
     data = pd.concat(frames, ignore_index=True)
-    width = max(6, 0.45 * data[by].nunique() * len(tables))
+    width = min(13, max(6, 0.45 * data[by].nunique() * len(tables)))
     fig, ax = plt.subplots(figsize=(width, 3.8), layout="constrained")
     sns.barplot(data=data, x=by, y="accuracy", hue="protocol", ax=ax)
     ax.set_ylim(0, 1)
