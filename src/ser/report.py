@@ -98,10 +98,13 @@ def abstract(metrics: dict) -> str:
             f"{_percent(block['macro_f1'])}: the gap is what speaker leakage is worth."
         )
     baselines = metrics.get("baselines", {}).get("speaker_independent")
-    if baselines:
+    if baselines and "speaker_independent" in protocols:
+        logistic = headline(baselines["logistic_regression"])["uar"]
+        model = protocols["speaker_independent"]["mean"]["uar"]
+        comparison = "higher than the BiLSTM" if logistic > model else "lower than the BiLSTM"
         parts.append(
             "A logistic regression on per-clip MFCC statistics scores UA "
-            f"{_percent(headline(baselines['logistic_regression'])['uar'])} on the same folds."
+            f"{_percent(logistic)} on the same folds, {comparison}."
         )
     shipped = metrics.get("shipped_model")
     if shipped:
