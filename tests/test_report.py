@@ -87,8 +87,8 @@ def test_quick_report_end_to_end(ravdess_root, tmp_path):
             reports / f"{source.stem}.code.html"
         ).exists()
         # the reader page has no code cells, the full page has them
-        assert "jp-InputArea" not in (reports / f"{source.stem}.html").read_text()
-        assert "jp-InputArea" in (reports / f"{source.stem}.code.html").read_text()
+        assert "highlight hl-ipython3" not in (reports / f"{source.stem}.html").read_text()
+        assert "highlight hl-ipython3" in (reports / f"{source.stem}.code.html").read_text()
 
     metrics = json.loads((reports / "metrics.json").read_text())
     si = metrics["protocols"]["speaker_independent"]

@@ -219,7 +219,7 @@ Actors {", ".join(map(str, shipped["test_actors"]))} (EmoBox fold 1) were never 
 
 ## Intended use and limits
 - For demonstration, teaching and research on acted emotional speech. Not for decisions about people.
-- Trained on 24 professional North-American English actors reading two fixed sentences in a studio. Expect much lower accuracy on spontaneous speech, other languages and accents, children, noisy or phone-quality audio, and on emotions expressed subtly.
+- Trained on 20 of the 24 professional North-American English actors of RAVDESS, reading two fixed sentences in a studio. Expect much lower accuracy on spontaneous speech, other languages and accents, children, noisy or phone-quality audio, and on emotions expressed subtly.
 - Eight acted categories only; real affect is not categorical, and "neutral"/"calm" are hard to tell apart even for people.
 - With four held-out actors, the held-out numbers have wide uncertainty; the cross-validated mean ± std is the better estimate.
 """
