@@ -63,8 +63,6 @@ N_FFT = 2048
 HOP_LENGTH = 512
 N_FRAMES = 174  # 174 frames x 512 hop / 22,050 Hz = 4.04 s
 
-DEFAULT_SEED = 42
-
 # --- Prediction on user uploads ------------------------------------------------
 MAX_UPLOAD_SECONDS = 60.0  # longer recordings are refused, with this cap in the message
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

@@ -122,13 +122,12 @@ class EpochLine(keras.callbacks.Callback):
 
 def train_model(
     x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *,
-    epochs: int, batch_size: int, seed: int, patience: int, checkpoint: Path | None = None,
-    label: str = "", log_every: int = 1,
+    epochs: int, batch_size: int, seed: int, patience: int, label: str = "", log_every: int = 1,
 ):  # fmt: skip
     """Train a fresh model with early stopping on the validation set; return (model, history).
 
-    The weights of the epoch with the lowest validation loss are restored (and
-    written to ``checkpoint`` when given).
+    The weights of the epoch with the lowest validation loss are kept: Keras
+    checkpoints them in memory and restores them when training stops.
     """
     seed_everything(seed)
     model = build_model(x_train.shape[1], x_train.shape[2])
@@ -138,11 +137,6 @@ def train_model(
             monitor="val_loss", patience=patience, restore_best_weights=True
         ),
     ]
-    if checkpoint is not None:
-        Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-        callbacks.append(
-            keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True)
-        )
     history = model.fit(
         x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
         shuffle=True, callbacks=callbacks, verbose=0,
