@@ -36,12 +36,23 @@ def _size_of(source: AudioSource) -> int | None:
     return None
 
 
-def _describe(source: AudioSource, name: str | None) -> str:
+def describe_source(source: AudioSource | np.ndarray, name: str | None = None) -> str:
+    """How error messages name an input: its given name, its path, or what it is."""
     if name:
         return name
     if isinstance(source, str | Path):
         return str(source)
+    if isinstance(source, np.ndarray):
+        return "the audio"
     return "the uploaded data"
+
+
+def check_duration(frames: int, rate: int, max_seconds: float | None, label: str) -> None:
+    """Refuse a recording longer than ``max_seconds`` (no limit when None)."""
+    if max_seconds is not None and frames > max_seconds * rate:
+        raise AudioError(
+            f"{label}: the recording lasts {frames / rate:.0f} s; the limit is {max_seconds:.0f} s"
+        )
 
 
 def read_audio(
@@ -52,7 +63,7 @@ def read_audio(
 
     ``max_bytes`` and ``max_seconds`` refuse oversized input before decoding it.
     """
-    label = _describe(source, name)
+    label = describe_source(source, name)
     size = _size_of(source)
     if max_bytes is not None and size is not None and size > max_bytes:
         raise AudioError(
@@ -75,11 +86,7 @@ def read_audio(
         handle = source
     try:
         with sf.SoundFile(handle) as sound:
-            if max_seconds is not None and sound.frames > max_seconds * sound.samplerate:
-                raise AudioError(
-                    f"{label}: the recording lasts {sound.frames / sound.samplerate:.0f} s; "
-                    f"the limit is {max_seconds:.0f} s"
-                )
+            check_duration(sound.frames, sound.samplerate, max_seconds, label)
             samples = sound.read(dtype="float32", always_2d=True)
             rate = sound.samplerate
     except sf.LibsndfileError as error:
@@ -93,10 +100,13 @@ def read_audio(
 
 
 def to_mono_at_rate(
-    samples: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE, *, name: str = "the audio"
-) -> np.ndarray:
+    samples: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE, *, name: str = "the audio",
+    max_seconds: float | None = None,
+) -> np.ndarray:  # fmt: skip
     """Downmix to mono, check the content and resample to ``target_rate`` (float32)."""
     samples = np.asarray(samples, dtype=np.float32)
+    if rate > 0:
+        check_duration(samples.shape[0], rate, max_seconds, name)
     if samples.ndim == 2:
         samples = samples.mean(axis=1, dtype=np.float32)
     elif samples.ndim != 1:
@@ -125,4 +135,4 @@ def load_audio(
     the input.
     """
     samples, rate = read_audio(source, name=name, max_seconds=max_seconds, max_bytes=max_bytes)
-    return to_mono_at_rate(samples, rate, target_rate, name=_describe(source, name))
+    return to_mono_at_rate(samples, rate, target_rate, name=describe_source(source, name))

@@ -11,12 +11,12 @@ import html
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 from IPython.display import HTML, Audio, display
 
 from ser.audio import AudioError
-from ser.config import AUDIO_SUFFIXES, EMOTIONS, SAMPLES_DIR
+from ser.config import AUDIO_SUFFIXES, SAMPLES_DIR
 from ser.dataset import parse_filename
+from ser.plots import plot_waveform
 from ser.predict import Prediction, Predictor
 
 ACCEPT = ",".join(AUDIO_SUFFIXES) + ",audio/*"
@@ -58,8 +58,8 @@ def plot_signal(prediction: Prediction, predictor: Predictor) -> plt.Figure:
     sample_rate = predictor.params.sample_rate
     fig, (wave_ax, mfcc_ax) = plt.subplots(1, 2, figsize=(11, 2.8), layout="constrained")
     samples = prediction.samples
-    wave_ax.plot(np.arange(samples.size) / sample_rate, samples, linewidth=0.3)
-    wave_ax.set(title="waveform", xlabel="time (s)", xlim=(0, samples.size / sample_rate))
+    plot_waveform(wave_ax, samples, sample_rate)
+    wave_ax.set_title("waveform")
     scaled = predictor.scaler.transform(prediction.features[0])
     image = mfcc_ax.imshow(
         scaled.T, origin="lower", aspect="auto", cmap="coolwarm", vmin=-3, vmax=3
@@ -72,13 +72,19 @@ def plot_signal(prediction: Prediction, predictor: Predictor) -> plt.Figure:
     return fig
 
 
+def error_html(title: str, message: str) -> HTML:
+    """A boxed, escaped error message for the demo's output area."""
+    return HTML(
+        f'{STYLE}<div class="ser-error"><b>{html.escape(title)}</b> {html.escape(message)}</div>'
+    )
+
+
 def render_prediction(predictor: Predictor, source, name: str) -> Prediction | None:
     """Predict ``source`` and display the result, or display the error in words."""
     try:
         prediction = predictor.predict(source, name=name)
     except AudioError as error:
-        display(HTML(f'{STYLE}<div class="ser-error"><b>Could not analyse {html.escape(name)}.</b> '
-                     f"{html.escape(str(error))}</div>"))  # fmt: skip
+        display(error_html(f"Could not analyse {name}.", str(error)))
         return None
     windows = "one window" if prediction.windows == 1 else f"{prediction.windows} windows, averaged"
     display(HTML(
@@ -118,8 +124,7 @@ class DemoApp:
             try:
                 render_prediction(self.predictor, source, name)
             except Exception as error:  # never let a callback die silently in the page
-                display(HTML(f'{STYLE}<div class="ser-error"><b>Unexpected error.</b> '
-                             f"{html.escape(type(error).__name__)}: {html.escape(str(error))}</div>"))  # fmt: skip
+                display(error_html("Unexpected error.", f"{type(error).__name__}: {error}"))
 
     def _on_upload(self, change) -> None:
         files = change["new"]
@@ -138,4 +143,4 @@ class DemoApp:
 
 def emotion_of(path: Path) -> str:
     """The true emotion of a RAVDESS-named file (for labelling examples)."""
-    return EMOTIONS[parse_filename(path)["emotion_code"]]
+    return parse_filename(path)["emotion"]

@@ -23,6 +23,13 @@ def save_figure(fig: plt.Figure, name: str, folder: Path = FIGURES_DIR) -> None:
     fig.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight")
 
 
+def plot_waveform(ax: plt.Axes, samples: np.ndarray, sample_rate: int) -> None:
+    """Draw a waveform against time in seconds (a plain line: librosa's waveshow redraws slowly)."""
+    ax.plot(np.arange(samples.size) / sample_rate, samples, linewidth=0.3)
+    ax.set_xlim(0, samples.size / sample_rate)
+    ax.set_xlabel("time (s)")
+
+
 def plot_clip_counts(index: pd.DataFrame) -> plt.Figure:
     """Clips per emotion, intensity, gender and actor."""
     fig = plt.figure(figsize=(13, 7), layout="constrained")
@@ -71,10 +78,7 @@ def plot_waveforms_and_spectrograms(
     for column, row in enumerate(clips.itertuples()):
         samples = load_audio(row.path, sample_rate)
         wave_ax, spec_ax = axes[0, column], axes[1, column]
-        # A plain line plot: librosa's waveshow redraws the figure on every call (slow).
-        wave_ax.plot(np.arange(samples.size) / sample_rate, samples, linewidth=0.3)
-        wave_ax.set_xlim(0, samples.size / sample_rate)
-        wave_ax.set_xlabel("time (s)")
+        plot_waveform(wave_ax, samples, sample_rate)
         wave_ax.set_title(row.emotion)
         mel = librosa.feature.melspectrogram(
             y=samples, sr=sample_rate, n_fft=N_FFT, hop_length=HOP_LENGTH

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ser.audio import AudioError, AudioSource, load_audio, to_mono_at_rate
+from ser.audio import AudioError, AudioSource, describe_source, load_audio, to_mono_at_rate
 from ser.config import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, MODELS_DIR, WINDOW_HOP_FRACTION
 from ser.features import FeatureParams, mfcc_matrix
 
@@ -79,16 +79,14 @@ class Predictor:
         name: str | None = None,
     ) -> np.ndarray:
         """Mono samples at the feature rate from a path, bytes, stream or (array, rate)."""
-        label = name or (str(source) if isinstance(source, str | Path) else "the audio")
+        label = describe_source(source, name)
         if isinstance(source, np.ndarray):
             if sample_rate is None:
                 raise ValueError("an array needs its sample_rate")
-            if source.shape[0] > MAX_UPLOAD_SECONDS * sample_rate:
-                raise AudioError(
-                    f"{label}: the recording lasts {source.shape[0] / sample_rate:.0f} s; "
-                    f"the limit is {MAX_UPLOAD_SECONDS:.0f} s"
-                )
-            samples = to_mono_at_rate(source, sample_rate, self.params.sample_rate, name=label)
+            samples = to_mono_at_rate(
+                source, sample_rate, self.params.sample_rate, name=label,
+                max_seconds=MAX_UPLOAD_SECONDS,
+            )  # fmt: skip
         else:
             samples = load_audio(
                 source, self.params.sample_rate, name=name,
@@ -134,7 +132,7 @@ class Predictor:
             },
             duration_s=samples.size / self.params.sample_rate,
             windows=len(windows),
-            source=name or (str(source) if isinstance(source, str | Path) else ""),
+            source=describe_source(source, name),
             samples=samples,
             features=windows,
         )
