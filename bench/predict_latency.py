@@ -49,7 +49,7 @@ def warm(model_dir: Path, repeats: int) -> tuple[list[float], dict[str, float]]:
         features.append(t_features - t_load)
         model.append(t_model - t_features)
     parts = {name: statistics.median(v) for name, v in
-             (("load+resample", loads), ("mfcc", features), ("model", model))}  # fmt: skip
+             (("load+resample", loads), ("features", features), ("model", model))}  # fmt: skip
     return totals, parts
 
 

@@ -64,3 +64,51 @@ def write_audio(tmp_path: Path):
         return path
 
     return writer
+
+
+def make_metrics(ours_si=0.7, ours_random=0.9, bilstm_si=0.4, baseline_si=0.5, quick=False):
+    """A small but complete Metrics object: every model's per-fold scores set by hand."""
+    from ser.evaluation import (
+        Metrics,
+        ModelResult,
+        ProtocolResult,
+        Scores,
+        SeedSpread,
+        ShippedResult,
+    )
+
+    def result(protocol, uar, folds):
+        scores = [
+            Scores(60, uar, uar, uar, {"calm": uar, "sad": uar}, fold, [fold, fold + 10])
+            for fold in folds
+        ]
+        mean = {"accuracy": uar, "uar": uar, "macro_f1": uar}
+        return ProtocolResult(protocol, scores, scores[0], mean, {k: 0.0321 for k in mean},
+                              {"calm": uar, "sad": uar})  # fmt: skip
+
+    def model(name, role, si, rnd=None):
+        protocols = {"speaker_independent": result("speaker_independent", si, [1, 2])}
+        if rnd is not None:
+            protocols["random"] = result("random", rnd, [0])
+        return ModelResult(name, role, f"{name} description", protocols)
+
+    models = {
+        "cnn": model("cnn", "ours", ours_si, ours_random),
+        "cnn_mfcc": model("cnn_mfcc", "ablation", ours_si - 0.1),
+        "bilstm": model("bilstm", "reference", bilstm_si, 0.5),
+        "majority": model("majority", "baseline", 0.125, 0.125),
+        "logistic_regression": model("logistic_regression", "baseline", baseline_si - 0.05, 0.6),
+        "egemaps_svm": model("egemaps_svm", "baseline", baseline_si, 0.6),
+    }
+    models["cnn"].seeds = {
+        "speaker_independent": SeedSpread(
+            [1, 2, 3], {"uar": [ours_si, ours_si, ours_si]}, {"uar": ours_si}, {"uar": 0.0123}
+        )  # fmt: skip
+    }
+    shipped = ShippedResult(
+        "cnn", Scores(240, 0.4444, 0.4321, 0.4, {"calm": 0.5}, 0, [1, 11, 20, 21]),
+        list(range(2, 20)), [13, 16], 43, 40, 1234, ["neutral", "calm"],
+    )  # fmt: skip
+    selection = [{"candidate": "cnn", "description": "ours", "validation_uar_mean": 0.6,
+                  "validation_uar_std": 0.05}]  # fmt: skip
+    return Metrics(models, "cnn", "bilstm", selection, shipped, {"seed": 1, "quick": quick})

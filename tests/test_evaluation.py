@@ -3,13 +3,16 @@ import pandas as pd
 import pytest
 
 from ser.evaluation import (
+    ProtocolResult,
     confusion,
-    fold_summary,
     per_class_table,
     summarise,
-    target_checks,
+    svm_with_validated_c,
     top_confusions,
 )
+from ser.experiments import choose, selection_table
+from ser.splits import Split
+from ser.training import ProtocolRun
 
 LABELS = ["a", "b", "c"]
 
@@ -18,13 +21,13 @@ def test_summarise_on_a_hand_computed_example():
     y_true = ["a", "a", "a", "a", "b", "b", "c", "c"]
     y_pred = ["a", "a", "a", "b", "b", "c", "c", "c"]
     result = summarise(y_true, y_pred, labels=LABELS)
-    assert result["accuracy"] == pytest.approx(6 / 8)
+    assert result.accuracy == pytest.approx(6 / 8)
     # recalls: a 3/4, b 1/2, c 2/2 -> UA = (0.75 + 0.5 + 1) / 3
-    assert result["per_class_recall"] == pytest.approx({"a": 0.75, "b": 0.5, "c": 1.0})
-    assert result["uar"] == pytest.approx(0.75)
+    assert result.per_class_recall == pytest.approx({"a": 0.75, "b": 0.5, "c": 1.0})
+    assert result.uar == pytest.approx(0.75)
     # precisions: a 3/3, b 1/2, c 2/3; F1 = 2PR/(P+R)
     f1 = [2 * 1 * 0.75 / 1.75, 2 * 0.5 * 0.5 / 1.0, 2 * (2 / 3) * 1 / (2 / 3 + 1)]
-    assert result["macro_f1"] == pytest.approx(np.mean(f1))
+    assert result.macro_f1 == pytest.approx(np.mean(f1))
 
 
 def test_per_class_table_and_confusion():
@@ -42,21 +45,82 @@ def test_per_class_table_and_confusion():
     assert (top.loc[0, "true"], top.loc[0, "predicted"]) == ("c", "a")
 
 
-def test_fold_summary_mean_and_std():
+def test_protocol_result_mean_std_and_test_actors():
     predictions = pd.DataFrame({
-        "fold": [1, 1, 2, 2],
+        "clip_id": ["w", "x", "y", "z"], "fold": [1, 1, 2, 2],
         "emotion": ["neutral", "calm", "neutral", "calm"],
         "predicted": ["neutral", "calm", "neutral", "neutral"],
     })  # fmt: skip
-    block = fold_summary(predictions)
-    assert [f["accuracy"] for f in block["folds"]] == [1.0, 0.5]
-    assert block["mean"]["accuracy"] == pytest.approx(0.75)
-    assert block["std"]["accuracy"] == pytest.approx(0.25)  # population std of (1, 0.5)
-    assert block["pooled"]["accuracy"] == pytest.approx(0.75)
+    result = ProtocolResult.from_predictions(
+        predictions, "speaker_independent", {"w": 3, "x": 5, "y": 2, "z": 2}
+    )
+    assert [f.accuracy for f in result.folds] == [1.0, 0.5]
+    assert [f.test_actors for f in result.folds] == [[3, 5], [2]]
+    assert result.mean["accuracy"] == pytest.approx(0.75)
+    assert result.std["accuracy"] == pytest.approx(0.25)  # population std of (1, 0.5)
+    assert result.pooled.accuracy == pytest.approx(0.75)
+    assert ProtocolResult.from_dict(__import__("dataclasses").asdict(result)) == result
 
 
-def test_target_checks_pass_and_fail():
-    block = {"accuracy": 0.85, "macro_f1": 0.79, "per_class_recall": {"a": 0.9, "b": 0.74}}
-    table = target_checks({"random": block}).reset_index().set_index("target")["result"]
-    assert table.iloc[0] == "pass" and table.iloc[1] == "fail" and table.iloc[2] == "fail"
-    assert "lowest: b" in table.index[2]
+def _run(name, validation, test_accuracy):
+    """A run whose validation UA per fold is given and whose test predictions are all right or wrong."""
+    predictions = pd.DataFrame({"clip_id": ["c"], "fold": [1], "emotion": ["calm"],
+                                "predicted": ["calm" if test_accuracy else "sad"]})  # fmt: skip
+    return ProtocolRun(name, "speaker_independent", 1, predictions, validation, {}, {})
+
+
+def test_selection_reads_validation_scores_only():
+    runs = {
+        "cnn": _run("cnn", {1: 0.5, 2: 0.7}, test_accuracy=1),
+        "cnn_mfcc": _run("cnn_mfcc", {1: 0.7, 2: 0.6}, test_accuracy=0),
+    }
+    table = selection_table(runs)
+    assert table.loc["cnn_mfcc", "validation UA"] == pytest.approx(0.65)
+    assert not [c for c in table.columns if "test" in c.lower()]
+    # the better test score does not win: the better validation score does
+    assert choose(table) == "cnn_mfcc"
+    tie = selection_table(
+        {"cnn": _run("cnn", {1: 0.6}, 0), "cnn_mfcc": _run("cnn_mfcc", {1: 0.6}, 1)}
+    )
+    assert choose(tie) == "cnn"
+
+
+def test_svm_c_is_chosen_on_validation_clips_not_test():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 4))
+    labels = np.where(x[:, 0] > 0, "a", "b")
+    split = Split("speaker_independent", 1, np.arange(0, 60), np.arange(60, 90), np.arange(90, 120))
+    flipped = labels.copy()
+    flipped[90:] = np.where(labels[90:] == "a", "b", "a")  # test labels cannot matter
+    _, c1, scores1 = svm_with_validated_c(x, labels, split, seed=0)
+    _, c2, scores2 = svm_with_validated_c(x, flipped, split, seed=0)
+    assert c1 == c2 and scores1 == scores2
+    assert scores1[c1] == max(scores1.values())
+
+
+def test_targets_pass_and_fail_from_the_numbers():
+    from ser.evaluation import target_rows
+
+    from .conftest import make_metrics
+
+    rows = {(r["model"], r["target"].split(" (")[0]): r for r in target_rows(make_metrics(0.63))}
+    assert rows[("cnn", "random split: accuracy ≥ 85%")]["result"] == "pass"
+    assert rows[("bilstm", "random split: accuracy ≥ 85%")]["result"] == "fail"
+    assert rows[("cnn", "speaker-independent UA ≥ 0.62")]["result"] == "pass"
+    assert rows[("cnn", "speaker-independent UA ≥ 0.65")]["result"] == "fail"
+    margin = rows[("cnn", "speaker-independent UA above egemaps_svm by ≥ 0.10")]
+    assert margin["value"] == pytest.approx(0.13) and margin["result"] == "pass"
+    assert not [key for key in rows if "majority" in key[1]]
+
+
+def test_metrics_file_round_trips(tmp_path):
+    from ser.evaluation import Metrics
+
+    from .conftest import make_metrics
+
+    metrics = make_metrics()
+    path = metrics.write(tmp_path / "metrics.json")
+    again = Metrics.read(path)
+    assert again.ours == "cnn" and again.si("cnn").folds[1].test_actors == [2, 12]
+    assert again.shipped.scores.test_actors == [1, 11, 20, 21]
+    assert again.models["cnn"].seeds["speaker_independent"].std["uar"] == pytest.approx(0.0123)

@@ -1,9 +1,20 @@
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
 
-from ser.features import FeatureParams, clip_features, fix_length, load_or_extract, mfcc_matrix
+from ser.features import (
+    FeatureParams,
+    cache_key,
+    clip_features,
+    fix_length,
+    load_features,
+    load_or_extract,
+    mfcc_matrix,
+)
 
 from .conftest import tone
 
@@ -80,3 +91,28 @@ def test_parallel_extraction_matches_serial(tiny_index, tmp_path):
     serial = load_or_extract(tiny_index, cache_dir=tmp_path / "a", workers=1, progress=False)
     parallel = load_or_extract(tiny_index, cache_dir=tmp_path / "b", workers=2, progress=False)
     np.testing.assert_array_equal(serial.features, parallel.features)
+
+
+def test_same_size_edit_gets_a_new_cache_key(tiny_index):
+    path = Path(tiny_index.loc[0, "path"])
+    before = cache_key(tiny_index, FeatureParams())
+    size = path.stat().st_size
+    sf.write(path, tone(1.5, 16_000, freq=500.0), 16_000)  # same length and format: same size
+    assert path.stat().st_size == size
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # coarse clocks
+    assert cache_key(tiny_index, FeatureParams()) != before
+
+
+def test_load_features_decodes_once_and_matches_each_kind(tiny_index, tmp_path):
+    kinds = ("mfcc", "logmel")
+    together = load_features(tiny_index, kinds, cache_dir=tmp_path / "a", workers=1, progress=False)
+    assert [found.from_cache for found in together.values()] == [False, False]
+    for kind in kinds:
+        alone = load_or_extract(
+            tiny_index, FeatureParams.of(kind), cache_dir=tmp_path / "b", workers=1, progress=False
+        )
+        np.testing.assert_array_equal(together[kind].features, alone.features)
+    assert together["logmel"].features.shape == (3, 174, FeatureParams.of("logmel").n_mels)
+    again = load_features(tiny_index, kinds, cache_dir=tmp_path / "a", workers=1, progress=False)
+    assert all(found.from_cache for found in again.values())

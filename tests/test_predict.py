@@ -19,16 +19,23 @@ from ser.predict import Predictor, window_starts
 
 from .conftest import tone
 
+LOGMEL = FeatureParams.of("logmel")
+
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory) -> Path:
-    """An untrained model with an identity scaler: right shapes, no training needed."""
-    from ser.modeling import Standardizer, build_model, save_artifacts, seed_everything
+    """An untrained model of our architecture, saved as the shipped one: no training needed."""
+    from dataclasses import asdict
+
+    from ser.architectures import CNN, build_model
+    from ser.artifacts import save_model
+    from ser.training import seed_everything
 
     seed_everything(0)
     folder = tmp_path_factory.mktemp("model")
-    scaler = Standardizer(np.zeros(40, np.float32), np.ones(40, np.float32))
-    save_artifacts(build_model(), scaler, folder, extra={"held_out_actors": [1, 11, 20, 21]})
+    metadata = {"model": CNN.name, "spec": CNN.as_dict(), "held_out_actors": [1, 11, 20, 21],
+                "features": asdict(LOGMEL)}  # fmt: skip
+    save_model(build_model(CNN, n_features=LOGMEL.n_features), folder, metadata)
     return folder
 
 
@@ -53,15 +60,16 @@ def test_predictor_features_equal_training_features(predictor):
     """No second implementation: a sample clip's predictor features are its training features."""
     path = SAMPLES_DIR / "03-01-01-01-01-01-01.flac"
     samples = predictor.load(path)
-    assert samples.size <= FeatureParams().n_samples  # one window, like training
-    np.testing.assert_array_equal(predictor.features(samples)[0], clip_features(path))
+    assert predictor.params == LOGMEL
+    assert samples.size <= LOGMEL.n_samples  # one window, like training
+    np.testing.assert_array_equal(predictor.features(samples)[0], clip_features(path, LOGMEL))
 
 
 def test_predictor_features_equal_the_cached_training_features(predictor, ravdess_root):
     from ser.dataset import build_index
 
     index = build_index(ravdess_root)
-    cached = load_or_extract(index, progress=False)
+    cached = load_or_extract(index, LOGMEL, progress=False)
     position = index.index[index["clip_id"] == "03-01-01-01-01-01-01"][0]
     samples = predictor.load(index.loc[position, "path"])
     np.testing.assert_array_equal(predictor.features(samples)[0], cached.features[position])
@@ -75,6 +83,8 @@ def test_path_bytes_and_array_agree(predictor):
     by_array = predictor.predict(samples, rate)
     assert_valid(by_path)
     for other in (by_bytes, by_array):
+        # the same features exactly, not only similar probabilities from an untrained model
+        np.testing.assert_array_equal(other.features, by_path.features)
         assert other.emotion == by_path.emotion
         np.testing.assert_allclose(
             list(other.probabilities.values()), list(by_path.probabilities.values()), atol=1e-6
@@ -84,7 +94,7 @@ def test_path_bytes_and_array_agree(predictor):
 def test_long_recording_is_windowed(predictor, write_audio):
     prediction = predictor.predict(write_audio("long.wav", seconds=12.0, rate=16_000))
     assert_valid(prediction)
-    assert prediction.windows == len(window_starts(12 * 22_050, FeatureParams().n_samples))
+    assert prediction.windows == len(window_starts(12 * 22_050, LOGMEL.n_samples))
     assert prediction.windows > 1
 
 
@@ -233,18 +243,20 @@ def test_cli_help_documents_the_options():
 
 
 def test_committed_model_reproduces_its_held_out_metrics(ravdess_root):
-    """Re-evaluating models/ on fold 1's actors gives the shipped_model block of metrics.json."""
+    """Re-evaluating models/ on its held-out actors gives the shipped block of metrics.json."""
     from ser.dataset import build_index
-    from ser.evaluation import evaluate_shipped_model
+    from ser.evaluation import Metrics, evaluate_shipped_model
+    from ser.features import load_features
 
     metrics_path = PROJECT_ROOT / "reports" / "metrics.json"
     if not metrics_path.exists():
         pytest.skip("no committed reports/metrics.json yet")
-    expected = json.loads(metrics_path.read_text())["shipped_model"]
+    expected = Metrics.read(metrics_path).shipped
     index = build_index(ravdess_root)
     found = evaluate_shipped_model(
-        index, load_or_extract(index, progress=False).features, PROJECT_ROOT / "models"
+        index, load_features(index, progress=False), PROJECT_ROOT / "models"
     )
-    assert found["test_actors"] == expected["test_actors"] == [1, 11, 20, 21]
+    assert found.model == expected.model
+    assert found.scores.test_actors == expected.scores.test_actors == [1, 11, 20, 21]
     for key in ("accuracy", "uar", "macro_f1"):
-        assert found[key] == pytest.approx(expected[key], abs=1e-6)
+        assert getattr(found.scores, key) == pytest.approx(getattr(expected.scores, key), abs=1e-6)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from ser.config import EMOTION_NAMES, PROJECT_ROOT
+from ser.evaluation import Metrics
 from ser.report import abstract, purpose
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -22,42 +23,39 @@ def test_every_notebook_states_its_purpose():
 
 
 def test_abstract_reads_numbers_from_metrics():
-    block = {"accuracy": 0.5, "uar": 0.25, "macro_f1": 0.125}
-    metrics = {
-        "protocols": {
-            "random": {**block, "accuracy": 0.6789},
-            "speaker_independent": {
-                "folds": [{}, {}],
-                "mean": block,
-                "std": {k: 0.0321 for k in block},
-            },
-        },
-        "shipped_model": {**block, "accuracy": 0.4444, "test_actors": [1, 11, 20, 21]},
-    }
-    text = abstract(metrics)
-    for shown in ("67.9%", "25.0% ± 3.2%", "44.4%", "1, 11, 20, 21"):
-        assert shown in text
+    from .conftest import make_metrics
+
+    text = abstract(
+        make_metrics(ours_si=0.6789, ours_random=0.8766, bilstm_si=0.4123, baseline_si=0.5432)
+    )
+    for shown in ("67.9% ± 3.2%", "41.2%", "87.7%", "54.3%", "43.2%", "1, 11, 20, 21"):
+        assert shown in text, shown
+    assert "misses" not in text
+    short = abstract(make_metrics(ours_si=0.6))
+    assert "misses" in short and "UA ≥ 0.62 (required)" in short
+    assert "QUICK" not in text and "QUICK" in abstract(make_metrics(quick=True))
 
 
 def test_training_is_deterministic_for_a_seed():
-    """Same seed, same data: identical predictions (TensorFlow op determinism is on)."""
-    from ser.modeling import run_protocol
+    """Same seed, same data: identical predictions and curves (TensorFlow op determinism is on)."""
+    from ser.architectures import CNN
     from ser.splits import Split
+    from ser.training import run_protocol
 
     rng = np.random.default_rng(0)
     n = 96
-    features = rng.normal(size=(n, 174, 40)).astype(np.float32)
+    features = rng.normal(-30, 10, size=(n, 174, 64)).astype(np.float32)
     index = pd.DataFrame({
         "clip_id": [f"clip{i}" for i in range(n)], "actor": np.arange(n) % 4 + 1,
         "emotion": [EMOTION_NAMES[i % 8] for i in range(n)], "emotion_code": np.arange(n) % 8 + 1,
     })  # fmt: skip
     split = Split("speaker_independent", 1, np.arange(0, 64), np.arange(64, 80), np.arange(80, 96))
-    runs = [
-        run_protocol(index, features, [split], epochs=2, batch_size=16, seed=7, patience=5)
-        for _ in range(2)
-    ]
+    spec = CNN.with_changes("tiny", epochs=2, batch_size=16)
+    runs = [run_protocol(spec, index, features, [split], seed=7) for _ in range(2)]
     pd.testing.assert_frame_equal(runs[0].predictions, runs[1].predictions, check_exact=True)
     assert runs[0].histories == runs[1].histories
+    other = run_protocol(spec, index, features, [split], seed=8)
+    assert not other.predictions.equals(runs[0].predictions)  # the seed is really used
 
 
 @pytest.mark.slow
@@ -90,20 +88,29 @@ def test_quick_report_end_to_end(ravdess_root, tmp_path):
         assert "highlight hl-ipython3" not in (reports / f"{source.stem}.html").read_text()
         assert "highlight hl-ipython3" in (reports / f"{source.stem}.code.html").read_text()
 
-    metrics = json.loads((reports / "metrics.json").read_text())
-    si = metrics["protocols"]["speaker_independent"]
-    assert [fold["fold"] for fold in si["folds"]] == [1, 2]
-    for block in (metrics["protocols"]["random"], si["mean"], metrics["shipped_model"]):
-        assert {"accuracy", "uar", "macro_f1", "per_class_recall"} <= set(block)
-    assert metrics["shipped_model"]["test_actors"] == [1, 11, 20, 21]
-    assert set(metrics["baselines"]["random"]) == {"majority", "logistic_regression"}
-    assert metrics["plan"]["quick"] is True
+    metrics = Metrics.read(reports / "metrics.json")
+    ours = metrics.models[metrics.ours]
+    assert [fold.fold for fold in ours.protocols["speaker_independent"].folds] == [1, 2]
+    assert [f.test_actors for f in ours.protocols["speaker_independent"].folds] == [
+        [1, 11, 20, 21], [4, 10, 12, 14],
+    ]  # fmt: skip
+    assert {m.role for m in metrics.models.values()} == {
+        "ours",
+        "ablation",
+        "reference",
+        "baseline",
+    }
+    assert set(metrics.baselines()) == {"majority", "logistic_regression", "egemaps_svm"}
+    assert {"random", "speaker_independent"} <= set(metrics.models[metrics.reference].protocols)
+    assert metrics.shipped.scores.test_actors == [1, 11, 20, 21]
+    assert metrics.shipped.model == metrics.ours
+    assert metrics.plan["quick"] is True
 
     index = (reports / "index.html").read_text()
     for source in NOTEBOOKS:
         assert f"href='{source.stem}.html'" in index
-    assert "QUICK run" in index and "TensorFlow" in index
-    assert f"{100 * metrics['shipped_model']['accuracy']:.1f}%" in index
+    assert "QUICK run" in index and "TensorFlow" in index and "data:image/png;base64" in index
+    assert f"{100 * metrics.shipped.scores.uar:.1f}%" in index
 
     # the committed full run is untouched, and a second run has nothing to do
     again = subprocess.run(
@@ -112,5 +119,5 @@ def test_quick_report_end_to_end(ravdess_root, tmp_path):
     )  # fmt: skip
     assert again.returncode == 0, "a second `make report` would redo work"
     assert (committed.read_bytes() if committed.exists() else None) == committed_before
-    for name in ("model_card.md", "ser_bilstm.keras"):
+    for name in ("model_card.md", "emotion_model.keras", "labels.json"):
         assert (out / "models" / name).exists()

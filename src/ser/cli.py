@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", type=Path, metavar="results.csv",
                          help="also write one CSV row per file (probabilities and errors)")  # fmt: skip
     predict.add_argument("--model-dir", type=Path, default=MODELS_DIR,
-                         help="folder with ser_bilstm.keras, labels.json, scaler.json (default: models/)")  # fmt: skip
+                         help="folder with emotion_model.keras and labels.json (default: models/)")  # fmt: skip
     predict.set_defaults(handler=run_predict)
     return parser
 

@@ -22,6 +22,7 @@ RAW_DIR = DATA_DIR / "raw"
 FEATURES_DIR = DATA_DIR / "features"  # a cache keyed by its inputs: safe to share
 SAMPLES_DIR = DATA_DIR / "samples"
 MODELS_DIR = OUTPUT_ROOT / "models"
+RUNS_DIR = MODELS_DIR / "runs"  # every trained model's predictions and curves
 FIGURES_DIR = OUTPUT_ROOT / "figures"
 REPORTS_DIR = OUTPUT_ROOT / "reports"
 
@@ -62,6 +63,9 @@ N_MFCC = 40
 N_FFT = 2048
 HOP_LENGTH = 512
 N_FRAMES = 174  # 174 frames x 512 hop / 22,050 Hz = 4.04 s
+N_MELS = 64  # log-mel bands (our model)
+LOGMEL_N_FFT = 1024  # 46 ms windows
+LOGMEL_FMAX = 8000.0  # Hz: the band that carries speech
 
 # --- Prediction on user uploads ------------------------------------------------
 MAX_UPLOAD_SECONDS = 60.0  # longer recordings are refused, with this cap in the message

@@ -54,21 +54,25 @@ def probability_bars(prediction: Prediction) -> str:
 
 
 def plot_signal(prediction: Prediction, predictor: Predictor) -> plt.Figure:
-    """The waveform, and the first window's MFCCs as the model sees them (standardised)."""
+    """The waveform, and the first window's features (log-mel in dB, or MFCCs)."""
     sample_rate = predictor.params.sample_rate
-    fig, (wave_ax, mfcc_ax) = plt.subplots(1, 2, figsize=(11, 2.8), layout="constrained")
+    fig, (wave_ax, feature_ax) = plt.subplots(1, 2, figsize=(11, 2.8), layout="constrained")
     samples = prediction.samples
     plot_waveform(wave_ax, samples, sample_rate)
     wave_ax.set_title("waveform")
-    scaled = predictor.scaler.transform(prediction.features[0])
-    image = mfcc_ax.imshow(
-        scaled.T, origin="lower", aspect="auto", cmap="coolwarm", vmin=-3, vmax=3
-    )
-    mfcc_ax.grid(False)
-    mfcc_ax.set(
-        title="standardised MFCCs (first 4.04 s window)", xlabel="frame", ylabel="coefficient"
-    )
-    fig.colorbar(image, ax=mfcc_ax)
+    params = predictor.params
+    first = prediction.features[0]
+    image = feature_ax.imshow(
+        first.T, origin="lower", aspect="auto", cmap="magma",
+        vmin=max(float(first.min()), float(first.max()) - 80) if params.kind == "logmel" else None,
+    )  # fmt: skip
+    feature_ax.grid(False)
+    what = "log-mel power (dB)" if params.kind == "logmel" else "MFCCs"
+    feature_ax.set(
+        title=f"{what}, first {params.window_seconds:.2f} s window", xlabel="frame",
+        ylabel="mel band" if params.kind == "logmel" else "coefficient",
+    )  # fmt: skip
+    fig.colorbar(image, ax=feature_ax)
     return fig
 
 
@@ -144,3 +148,18 @@ class DemoApp:
 def emotion_of(path: Path) -> str:
     """The true emotion of a RAVDESS-named file (for labelling examples)."""
     return parse_filename(path)["emotion"]
+
+
+def model_summary(predictor: Predictor) -> str:
+    """What the loaded model is, what it was trained on and never heard, from its metadata."""
+    info = predictor.metadata
+    params = predictor.params
+    return (
+        f"The model (`{info['model']}`: {info.get('description', '')}) was trained on "
+        f"{len(info['trained_on_actors'])} RAVDESS actors; actors "
+        f"{', '.join(map(str, info['validation_actors']))} validated it. The samples come from "
+        f"actors {', '.join(map(str, info['held_out_actors']))}, whom it never heard. Recordings "
+        f"longer than {params.window_seconds:.2f} s are analysed in half-overlapping windows of that "
+        "length whose probabilities are averaged. Expect it to be unsure on anything unlike RAVDESS: "
+        "acted, studio-quality North-American English."
+    )

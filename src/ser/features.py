@@ -1,14 +1,17 @@
-"""MFCC features: one fixed-size (frames x coefficients) matrix per clip, cached.
+"""Features: one fixed-size (frames x features) matrix per clip, cached.
 
 Each clip is loaded through :func:`ser.audio.load_audio` at 22,050 Hz, padded
 with trailing zeros or cut at the end to exactly ``(n_frames - 1) * hop``
-samples (4.02 s), and turned into 40 MFCCs over 174 centred frames (4.04 s at
-hop 512). Padding the waveform rather than the MFCC matrix means a padded frame
-is what silence really looks like to the model, in training and in prediction.
+samples (4.02 s), and turned into 174 centred frames (4.04 s at hop 512) of
+either 40 MFCCs (the original project's features) or 64 log-mel bands in
+decibels (our model's). Padding the waveform rather than the matrix means a
+padded frame is what silence really looks like to the model, in training and in
+prediction.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -17,6 +20,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import librosa
@@ -24,11 +28,24 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ser.audio import AudioSource, load_audio
-from ser.config import FEATURES_DIR, HOP_LENGTH, N_FFT, N_FRAMES, N_MFCC, SAMPLE_RATE
+from ser.audio import AudioSource, load_audio, read_audio, to_mono_at_rate
+from ser.config import (
+    FEATURES_DIR,
+    HOP_LENGTH,
+    LOGMEL_FMAX,
+    LOGMEL_N_FFT,
+    N_FFT,
+    N_FRAMES,
+    N_MELS,
+    N_MFCC,
+    SAMPLE_RATE,
+)
 
 # Bump when the computation changes in a way the parameters do not show.
 FEATURE_VERSION = 1
+FEATURE_KINDS = ("mfcc", "logmel", "egemaps")
+EGEMAPS_RATE = 16_000  # openSMILE's eGeMAPS is defined on 16 kHz speech
+N_EGEMAPS = 88  # eGeMAPS v02 functionals
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,25 @@ class FeatureParams:
     n_fft: int = N_FFT
     hop_length: int = HOP_LENGTH
     n_frames: int = N_FRAMES
+    kind: str = "mfcc"  # "mfcc" or "logmel"
+    n_mels: int = N_MELS  # logmel only
+    fmax: float = LOGMEL_FMAX  # logmel only
+
+    @classmethod
+    def of(cls, kind: str) -> FeatureParams:
+        """The project's parameters for a feature kind: "mfcc" (original) or "logmel" (ours)."""
+        if kind == "mfcc":
+            return cls()
+        if kind == "logmel":
+            return cls(kind="logmel", n_fft=LOGMEL_N_FFT)
+        if kind == "egemaps":
+            return cls(kind="egemaps", sample_rate=EGEMAPS_RATE)
+        raise ValueError(f"unknown feature kind {kind!r}; choose from {', '.join(FEATURE_KINDS)}")
+
+    @property
+    def n_features(self) -> int:
+        """Values per frame: coefficients or mel bands (eGeMAPS: functionals per clip)."""
+        return {"mfcc": self.n_mfcc, "logmel": self.n_mels, "egemaps": N_EGEMAPS}[self.kind]
 
     @property
     def n_samples(self) -> int:
@@ -71,29 +107,87 @@ def mfcc_matrix(samples: np.ndarray, params: FeatureParams = FeatureParams()) ->
     return mfcc.T.astype(np.float32)
 
 
+def logmel_matrix(samples: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """Log-mel power in dB (re 1.0, no top-dB clipping) of a waveform at ``params.sample_rate``.
+
+    Float32 ``(n_frames, n_mels)``. The model normalises each clip itself, so
+    no statistics of other clips are needed here or at prediction time.
+    """
+    window = fix_length(np.asarray(samples, dtype=np.float32), params.n_samples)
+    mel = librosa.feature.melspectrogram(
+        y=window, sr=params.sample_rate, n_fft=params.n_fft, hop_length=params.hop_length,
+        n_mels=params.n_mels, fmax=params.fmax,
+    )  # fmt: skip
+    return librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None).T.astype(np.float32)
+
+
+@functools.cache
+def _smile():
+    import opensmile  # only the eGeMAPS baseline needs it
+
+    return opensmile.Smile(
+        feature_set=opensmile.FeatureSet.eGeMAPSv02,
+        feature_level=opensmile.FeatureLevel.Functionals,
+    )
+
+
+def egemaps_functionals(samples: np.ndarray, params: FeatureParams) -> np.ndarray:
+    """The 88 eGeMAPS v02 functionals of a whole clip (openSMILE), float32 ``(88,)``.
+
+    Computed on the clip as recorded (no padding or cutting): functionals
+    summarise the whole utterance.
+    """
+    values = _smile().process_signal(np.asarray(samples, np.float32), params.sample_rate)
+    return values.to_numpy(dtype=np.float32).reshape(-1)
+
+
+def feature_matrix(samples: np.ndarray, params: FeatureParams = FeatureParams()) -> np.ndarray:
+    """The features of ``params.kind`` for a waveform at ``params.sample_rate``."""
+    if params.kind == "logmel":
+        return logmel_matrix(samples, params)
+    if params.kind == "egemaps":
+        return egemaps_functionals(samples, params)
+    return mfcc_matrix(samples, params)
+
+
 def clip_features(source: AudioSource, params: FeatureParams = FeatureParams()) -> np.ndarray:
-    """Load one clip (path, bytes or stream) and return its MFCC matrix."""
-    return mfcc_matrix(load_audio(source, params.sample_rate), params)
+    """Load one clip (path, bytes or stream) and return its feature matrix."""
+    return feature_matrix(load_audio(source, params.sample_rate), params)
 
 
-def _clip_features_from_path(args: tuple[str, FeatureParams]) -> np.ndarray:
-    path, params = args
-    return clip_features(path, params)
+def _clip_features_from_path(args: tuple[str, tuple[FeatureParams, ...]]) -> list[np.ndarray]:
+    """Every requested feature of one clip, decoding the file once (resampled once per rate)."""
+    path, params_list = args
+    samples, rate = read_audio(path)
+    at_rate = {}
+    for params in params_list:
+        if params.sample_rate not in at_rate:
+            at_rate[params.sample_rate] = to_mono_at_rate(
+                samples, rate, params.sample_rate, name=path
+            )
+    return [feature_matrix(at_rate[p.sample_rate], p) for p in params_list]
 
 
 def extract_features(
     paths: Sequence[str | Path],
-    params: FeatureParams = FeatureParams(),
+    params: FeatureParams | Sequence[FeatureParams] = FeatureParams(),
     *,
     workers: int | None = None,
     progress: bool = True,
-) -> np.ndarray:
-    """MFCC matrices of many clips, in order, in parallel: ``(n_clips, n_frames, n_mfcc)``."""
+) -> np.ndarray | list[np.ndarray]:
+    """Features of many clips, in order, in parallel: ``(n_clips, ...)`` per parameter set.
+
+    With a sequence of parameter sets, every clip is decoded once and a list of
+    arrays (one per set) is returned.
+    """
+    many = not isinstance(params, FeatureParams)
+    params_list = tuple(params) if many else (params,)
     workers = workers or os.cpu_count() or 1
-    jobs = [(str(path), params) for path in paths]
-    bar = tqdm(total=len(jobs), desc="MFCC", unit="clip", disable=not progress)
+    jobs = [(str(path), params_list) for path in paths]
+    kinds = "+".join(p.kind for p in params_list)
+    bar = tqdm(total=len(jobs), desc=kinds, unit="clip", disable=not progress)
+    results = []
     if workers == 1:
-        results = []
         for job in jobs:
             results.append(_clip_features_from_path(job))
             bar.update()
@@ -101,25 +195,35 @@ def extract_features(
         # spawn: safe even when the parent has already started TensorFlow threads
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = []
-            for matrix in pool.map(_clip_features_from_path, jobs, chunksize=16):
-                results.append(matrix)
+            for matrices in pool.map(_clip_features_from_path, jobs, chunksize=16):
+                results.append(matrices)
                 bar.update()
     bar.close()
-    return np.stack(results).astype(np.float32)
+    stacked = [
+        np.stack([r[i] for r in results]).astype(np.float32) for i in range(len(params_list))
+    ]
+    return stacked if many else stacked[0]
 
 
 def cache_key(index: pd.DataFrame, params: FeatureParams) -> str:
-    """Hash of the feature parameters, the code version and the clip list (name and size)."""
-    clips = [
-        [Path(p).parent.name + "/" + Path(p).name, Path(p).stat().st_size] for p in index["path"]
-    ]
+    """Hash of the feature parameters, the code version and the clips' identity.
+
+    A clip is identified by its name, size and modification time (ns): an edited
+    clip gets a new key even when its size is unchanged, without the cost of
+    hashing every file's content on each run.
+    """
+    clips = []
+    for path in map(Path, index["path"]):
+        stat = path.stat()
+        clips.append([f"{path.parent.name}/{path.name}", stat.st_size, stat.st_mtime_ns])
     payload = {
         "params": asdict(params),
         "feature_version": FEATURE_VERSION,
         "librosa": librosa.__version__,
         "clips": clips,
     }
+    if params.kind == "egemaps":
+        payload["opensmile"] = package_version("opensmile")
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -134,6 +238,65 @@ class FeatureSet:
     seconds: float
 
 
+def _cache_path(index: pd.DataFrame, params: FeatureParams, cache_dir: Path) -> tuple[Path, str]:
+    key = cache_key(index, params)
+    return Path(cache_dir) / f"{params.kind}_{key}.npz", key
+
+
+def _read_cache(path: Path, clip_ids: list[str]) -> np.ndarray | None:
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as stored:
+        return stored["features"] if stored["clip_ids"].tolist() == clip_ids else None
+
+
+def _write_cache(path: Path, key: str, params: FeatureParams, features, clip_ids) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.stem + ".part.npz")
+    np.savez(partial, features=features, clip_ids=np.array(clip_ids))
+    partial.replace(path)  # a crash never leaves a half-written cache file behind
+    sidecar = {"key": key, "params": asdict(params), "feature_version": FEATURE_VERSION,
+               "librosa": librosa.__version__, "n_clips": len(clip_ids), "shape": list(features.shape)}  # fmt: skip
+    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+
+
+def load_features(
+    index: pd.DataFrame,
+    kinds: Sequence[str] = ("mfcc", "logmel"),
+    *,
+    cache_dir: Path = FEATURES_DIR,
+    workers: int | None = None,
+    progress: bool = True,
+) -> dict[str, FeatureSet]:
+    """Features of each kind for every clip of ``index``, from the cache when its key matches.
+
+    Each cache file is ``<kind>_<key>.npz`` (no pickle) with a JSON sidecar that
+    records the parameters; any change of parameters or clips gives a new key.
+    The kinds missing from the cache are extracted together, decoding each
+    clip once.
+    """
+    start = time.perf_counter()
+    clip_ids = index["clip_id"].tolist()
+    found, missing = {}, []
+    for kind in kinds:
+        params = FeatureParams.of(kind)
+        path, key = _cache_path(index, params, cache_dir)
+        cached = _read_cache(path, clip_ids)
+        if cached is not None:
+            found[kind] = FeatureSet(cached, clip_ids, path, True, time.perf_counter() - start)
+        else:
+            missing.append((kind, params, path, key))
+    if missing:
+        start = time.perf_counter()
+        arrays = extract_features(index["path"].tolist(), [m[1] for m in missing],
+                                  workers=workers, progress=progress)  # fmt: skip
+        seconds = time.perf_counter() - start
+        for (kind, params, path, key), features in zip(missing, arrays, strict=True):
+            _write_cache(path, key, params, features, clip_ids)
+            found[kind] = FeatureSet(features, clip_ids, path, False, seconds)
+    return {kind: found[kind] for kind in kinds}
+
+
 def load_or_extract(
     index: pd.DataFrame,
     params: FeatureParams = FeatureParams(),
@@ -142,36 +305,22 @@ def load_or_extract(
     workers: int | None = None,
     progress: bool = True,
 ) -> FeatureSet:
-    """Features for every clip of ``index``, from the cache when its key matches.
-
-    The cache file is ``mfcc_<key>.npz`` (no pickle) with a JSON sidecar that
-    records the parameters; any change of parameters or clips gives a new key.
-    """
+    """Features of one parameter set for every clip of ``index``, cached (see :func:`load_features`)."""
     start = time.perf_counter()
-    key = cache_key(index, params)
-    path = Path(cache_dir) / f"mfcc_{key}.npz"
+    path, key = _cache_path(index, params, cache_dir)
     clip_ids = index["clip_id"].tolist()
-    if path.exists():
-        with np.load(path, allow_pickle=False) as stored:
-            if stored["clip_ids"].tolist() == clip_ids:
-                return FeatureSet(
-                    stored["features"], clip_ids, path, True, time.perf_counter() - start
-                )
+    cached = _read_cache(path, clip_ids)
+    if cached is not None:
+        return FeatureSet(cached, clip_ids, path, True, time.perf_counter() - start)
     features = extract_features(index["path"].tolist(), params, workers=workers, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.stem + ".part.npz")
-    np.savez(partial, features=features, clip_ids=np.array(clip_ids))
-    partial.replace(path)
-    sidecar = {"key": key, "params": asdict(params), "feature_version": FEATURE_VERSION,
-               "librosa": librosa.__version__, "n_clips": len(clip_ids), "shape": list(features.shape)}  # fmt: skip
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+    _write_cache(path, key, params, features, clip_ids)
     return FeatureSet(features, clip_ids, path, False, time.perf_counter() - start)
 
 
 def describe_cache(cache_dir: Path = FEATURES_DIR) -> pd.DataFrame:
     """One row per cached feature file: key, shape, size and parameters."""
     rows = []
-    for sidecar in sorted(Path(cache_dir).glob("mfcc_*.json")):
+    for sidecar in sorted(Path(cache_dir).glob("*_*.json")):
         info = json.loads(sidecar.read_text())
         npz = sidecar.with_suffix(".npz")
         rows.append({

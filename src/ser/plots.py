@@ -117,14 +117,14 @@ def audio_players(clips: pd.DataFrame, sample_rate: int = 16_000):
     )
 
 
-def plot_mfcc_per_emotion(
-    features: np.ndarray, index: pd.DataFrame, clips: pd.DataFrame
+def plot_features_per_emotion(
+    features: np.ndarray, index: pd.DataFrame, clips: pd.DataFrame, kind: str = "mfcc"
 ) -> plt.Figure:
-    """The MFCC matrix (coefficients x frames) of one clip per emotion.
+    """The feature matrix (features x frames) of one clip per emotion.
 
-    Each coefficient is shown as a z-score over all clips and frames: raw
-    coefficient 0 (loudness) is two orders of magnitude larger than the rest
-    and would wash them out.
+    MFCCs are shown as z-scores per coefficient over all clips and frames (raw
+    coefficient 0, loudness, is two orders of magnitude larger than the rest and
+    would wash them out); log-mel bands in dB, down to 80 dB below each clip's peak.
     """
     positions = index.reset_index(drop=True).reset_index().set_index("clip_id")["index"]
     flat = features.reshape(-1, features.shape[-1])
@@ -133,36 +133,68 @@ def plot_mfcc_per_emotion(
     fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 3.4), layout="constrained", sharey=True)
     image = None
     for ax, row in zip(np.atleast_1d(axes), clips.itertuples(), strict=True):
-        z = (features[positions[row.clip_id]] - mean) / std
-        image = ax.imshow(z.T, origin="lower", aspect="auto", cmap="coolwarm", vmin=-3, vmax=3)
+        matrix = features[positions[row.clip_id]]
+        if kind == "mfcc":
+            image = ax.imshow(((matrix - mean) / std).T, origin="lower", aspect="auto",
+                              cmap="coolwarm", vmin=-3, vmax=3)  # fmt: skip
+        else:
+            image = ax.imshow(matrix.T, origin="lower", aspect="auto", cmap="magma",
+                              vmin=float(matrix.max()) - 80, vmax=float(matrix.max()))  # fmt: skip
         ax.grid(False)
         ax.set_title(row.emotion)
         ax.set_xlabel("frame")
-    np.atleast_1d(axes)[0].set_ylabel("MFCC coefficient")
-    fig.colorbar(image, ax=axes, shrink=0.8, label="z-score per coefficient")
+    np.atleast_1d(axes)[0].set_ylabel("MFCC coefficient" if kind == "mfcc" else "mel band")
+    label = "z-score per coefficient" if kind == "mfcc" else "power (dB), last panel's scale"
+    fig.colorbar(image, ax=axes, shrink=0.8, label=label)
     return fig
 
 
 def plot_training_curves(histories: dict[str, dict[int, dict[str, list[float]]]]) -> plt.Figure:
-    """Loss and accuracy per epoch, training (dashed) and validation (solid), per run."""
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")
+    """Loss (training dashed, validation solid) and validation UA per epoch, per run and fold."""
+    fig, (loss_ax, ua_ax) = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")
     palette = sns.color_palette("tab10")
     colour = 0
-    for protocol, folds in histories.items():
+    for name, folds in histories.items():
         for fold, history in folds.items():
-            label = f"{protocol} fold {fold}" if int(fold) else protocol
+            label = f"{name} fold {fold}" if int(fold) else name
             c = palette[colour % len(palette)]
             colour += 1
             epochs = np.arange(1, len(history["loss"]) + 1)
             loss_ax.plot(epochs, history["loss"], "--", color=c, alpha=0.6)
             loss_ax.plot(epochs, history["val_loss"], "-", color=c, label=label)
-            acc_ax.plot(epochs, history["accuracy"], "--", color=c, alpha=0.6)
-            acc_ax.plot(epochs, history["val_accuracy"], "-", color=c, label=label)
+            ua_ax.plot(epochs, history["val_uar"], "-", color=c, label=label)
     loss_ax.set(title="loss (dashed: training, solid: validation)", xlabel="epoch", ylabel="loss")
-    acc_ax.set(
-        title="accuracy (dashed: training, solid: validation)", xlabel="epoch", ylabel="accuracy"
+    ua_ax.set(title="UA on the validation actors", xlabel="epoch", ylabel="UA")
+    ua_ax.legend(fontsize=8, ncol=2)
+    return fig
+
+
+def plot_comparison(rows: pd.DataFrame, chance: float) -> plt.Figure:
+    """UA per model and protocol: bars at the mean over folds, whiskers at ± one std.
+
+    ``rows`` has columns model, protocol, uar, std (one row per model and protocol).
+    """
+    models = list(dict.fromkeys(rows["model"]))
+    protocols = list(dict.fromkeys(rows["protocol"]))
+    fig, ax = plt.subplots(
+        figsize=(10, 0.55 * len(models) * len(protocols) + 1.2), layout="constrained"
     )
-    acc_ax.legend(fontsize=8, ncol=2)
+    height = 0.8 / len(protocols)
+    palette = sns.color_palette("deep")
+    for k, protocol in enumerate(protocols):
+        part = rows[rows["protocol"] == protocol].set_index("model").reindex(models)
+        y = np.arange(len(models)) + (k - (len(protocols) - 1) / 2) * height
+        ax.barh(y, part["uar"], height, xerr=part["std"], color=palette[k], label=protocol,
+                error_kw={"capsize": 3, "elinewidth": 1})  # fmt: skip
+        for yi, value in zip(y, part["uar"], strict=True):
+            if np.isfinite(value):
+                ax.text(value + 0.01, yi, f"{value:.3f}", va="center", fontsize=8)
+    ax.axvline(chance, color="k", linestyle=":", label=f"chance ({chance:.3f})")
+    ax.set_yticks(np.arange(len(models)), models)
+    ax.invert_yaxis()
+    ax.set(xlim=(0, 1), xlabel="UA (mean over folds; whiskers: ± std over folds)",
+           title="Unweighted accuracy per model and protocol")  # fmt: skip
+    ax.legend(loc="lower right", fontsize=8)
     return fig
 
 
@@ -193,12 +225,12 @@ def plot_confusions(matrices: dict[str, pd.DataFrame]) -> plt.Figure:
 
 
 def plot_group_accuracy(tables: dict[str, pd.DataFrame], by: str) -> plt.Figure:
-    """Accuracy per group (actor, gender or intensity), one bar colour per protocol."""
-    frames = [table.assign(protocol=protocol) for protocol, table in tables.items()]
+    """Accuracy per group (actor, gender or intensity), one bar colour per table (model)."""
+    frames = [table.assign(model=name) for name, table in tables.items()]
     data = pd.concat(frames, ignore_index=True)
     width = min(13, max(6, 0.45 * data[by].nunique() * len(tables)))
     fig, ax = plt.subplots(figsize=(width, 3.8), layout="constrained")
-    sns.barplot(data=data, x=by, y="accuracy", hue="protocol", ax=ax)
+    sns.barplot(data=data, x=by, y="accuracy", hue="model", ax=ax)
     ax.set_ylim(0, 1)
     ax.set_title(f"accuracy per {by}")
     return fig

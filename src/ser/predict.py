@@ -1,8 +1,9 @@
 """Predict the emotion of a recording with the shipped model.
 
-The predictor loads the model, its labels and its standardisation statistics
+The predictor loads the model and its metadata (labels, feature parameters)
 once, then runs every input through the same loader (:mod:`ser.audio`) and the
-same MFCC code (:mod:`ser.features`) as training. A recording longer than the
+same feature code (:mod:`ser.features`) as training. Normalisation happens
+inside the model, so nothing else is needed. A recording longer than the
 model's 4.02 s window is cut into windows that overlap by half (the last one
 ends with the recording) and the class probabilities of the windows are
 averaged; a shorter one is padded exactly as in training.
@@ -17,7 +18,7 @@ import numpy as np
 
 from ser.audio import AudioError, AudioSource, describe_source, load_audio, to_mono_at_rate
 from ser.config import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, MODELS_DIR, WINDOW_HOP_FRACTION
-from ser.features import FeatureParams, mfcc_matrix
+from ser.features import FeatureParams, feature_matrix
 
 # Below this there is too little speech for an emotion; such input is refused.
 MIN_SECONDS = 0.5
@@ -33,7 +34,7 @@ class Prediction:
     windows: int
     source: str = ""
     samples: np.ndarray = field(default=None, repr=False)  # mono, at the feature rate
-    features: np.ndarray = field(default=None, repr=False)  # (windows, frames, mfcc)
+    features: np.ndarray = field(default=None, repr=False)  # (windows, frames, features)
 
     def as_dict(self) -> dict:
         return {"file": self.source, "emotion": self.emotion, "probabilities": self.probabilities}
@@ -53,20 +54,20 @@ def window_starts(
 
 
 class Predictor:
-    """The shipped model with its labels and scaler, loaded once (Keras safe mode, JSON)."""
+    """The shipped model with its labels and feature parameters, loaded once (Keras safe mode, JSON)."""
 
-    def __init__(self, model_dir: str | Path = MODELS_DIR, params: FeatureParams | None = None):
+    def __init__(self, model_dir: str | Path = MODELS_DIR):
         import tensorflow as tf  # TensorFlow loads here, not at import
 
-        from ser.modeling import load_artifacts
+        from ser.artifacts import load_model
 
         self.model_dir = Path(model_dir)
-        self.params = params or FeatureParams()
-        self.model, self.labels, self.scaler = load_artifacts(self.model_dir)
+        self.model, self.labels, self.metadata = load_model(self.model_dir)
+        self.params = FeatureParams(**self.metadata["features"])
         # One window at a time through an XLA-compiled forward pass: compiled once
         # (a fixed shape), then about 5 ms a window on 2 cores, against about 20 ms
         # for Keras' predict_on_batch and over a second for an eager model(x).
-        one_window = tf.TensorSpec([1, self.params.n_frames, self.params.n_mfcc], tf.float32)
+        one_window = tf.TensorSpec([1, self.params.n_frames, self.params.n_features], tf.float32)
         self._forward = tf.function(
             lambda x: self.model(x, training=False), input_signature=[one_window], jit_compile=True
         )
@@ -101,16 +102,16 @@ class Predictor:
         return samples
 
     def features(self, samples: np.ndarray) -> np.ndarray:
-        """MFCC matrices of the analysis windows, ``(windows, frames, mfcc)`` (unscaled)."""
+        """Feature matrices of the analysis windows, ``(windows, frames, features)``."""
         window = self.params.n_samples
         starts = window_starts(samples.size, window)
-        return np.stack([mfcc_matrix(samples[s : s + window], self.params) for s in starts])
+        return np.stack([feature_matrix(samples[s : s + window], self.params) for s in starts])
 
     def window_probabilities(self, windows: np.ndarray) -> np.ndarray:
-        """Class probabilities per window, ``(windows, classes)``, from unscaled MFCCs."""
-        scaled = self.scaler.transform(windows)
+        """Class probabilities per window, ``(windows, classes)``, from feature matrices."""
+        windows = np.asarray(windows, dtype=np.float32)
         return np.concatenate(
-            [self._forward(scaled[i : i + 1]).numpy() for i in range(len(scaled))]
+            [self._forward(windows[i : i + 1]).numpy() for i in range(len(windows))]
         )
 
     def predict(

@@ -10,6 +10,7 @@ each source notebook's "Purpose" line. Nothing on the page is typed by hand.
 from __future__ import annotations
 
 import argparse
+import base64
 import html
 import json
 import re
@@ -17,9 +18,13 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-from ser.config import PROJECT_ROOT, REPORTS_DIR
+import numpy as np
+import pandas as pd
+
+from ser.config import EMOTION_NAMES, FIGURES_DIR, N_ACTORS, N_CLIPS, PROJECT_ROOT, REPORTS_DIR
 from ser.environment import versions
-from ser.evaluation import headline
+from ser.evaluation import CHANCE_UA, HEADLINE, Metrics, target_rows, top_confusions
+from ser.experiments import describe_plan
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
@@ -78,53 +83,233 @@ def _percent(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
-def abstract(metrics: dict) -> str:
+def _models_sentence(metrics: Metrics) -> str:
+    ours, ref = metrics.si(metrics.ours), metrics.si(metrics.reference)
+    folds = len(ours.folds)
+    return (
+        f"On speakers it never heard ({folds} EmoBox folds of {len(ours.folds[0].test_actors)} "
+        "held-out actors each), our model "
+        f"<code>{html.escape(metrics.ours)}</code> reaches an unweighted accuracy (UA) of "
+        f"<b>{_percent(ours.mean['uar'])} ± {_percent(ours.std['uar'])}</b> (mean ± std over "
+        f"folds; chance is {_percent(CHANCE_UA)}), against {_percent(ref.mean['uar'])} ± "
+        f"{_percent(ref.std['uar'])} for the original BiLSTM trained fairly."
+    )
+
+
+def abstract(metrics: Metrics | None) -> str:
     """The abstract's result sentences, every number read from ``metrics``."""
-    protocols = metrics.get("protocols", {})
-    parts = []
-    if "speaker_independent" in protocols:
-        block = protocols["speaker_independent"]
+    if metrics is None:
+        return "No metrics yet: run <code>make report</code>."
+    parts = [_models_sentence(metrics)]
+    ours = metrics.models[metrics.ours]
+    spread = ours.seeds.get("speaker_independent")
+    if spread and len(spread.seeds) > 1:
         parts.append(
-            f"On speakers it never heard (the six EmoBox folds, four held-out actors each), the "
-            f"BiLSTM reaches an unweighted accuracy (UA) of <b>{_percent(block['mean']['uar'])} ± "
-            f"{_percent(block['std']['uar'])}</b> and accuracy {_percent(block['mean']['accuracy'])} ± "
-            f"{_percent(block['std']['accuracy'])} (mean ± std over {len(block['folds'])} folds; chance is 12.5%)."
+            f"Over {len(spread.seeds)} seeds its mean UA is {_percent(spread.mean['uar'])} ± "
+            f"{_percent(spread.std['uar'])}."
         )
-    if "random" in protocols:
-        block = protocols["random"]
+    best_baseline = max(
+        (n for n in metrics.baselines() if n != "majority"), key=lambda n: metrics.si(n).mean["uar"]
+    )
+    parts.append(
+        f"The best baseline, {html.escape(BASELINE_LABELS.get(best_baseline, best_baseline))}, "
+        f"reaches {_percent(metrics.si(best_baseline).mean['uar'])}."
+    )
+    random_ours = ours.protocols.get("random")
+    random_ref = metrics.models[metrics.reference].protocols.get("random")
+    if random_ours and random_ref:
         parts.append(
-            f"On the original random 80/20 split, where the same actors appear in training and "
-            f"test, it reaches accuracy {_percent(block['accuracy'])} and macro-F1 "
-            f"{_percent(block['macro_f1'])}: the gap is what speaker leakage is worth."
+            "On the original random 80/20 split, where the same actors appear in training and "
+            f"test, our model reaches accuracy {_percent(random_ours.mean['accuracy'])} and "
+            f"macro-F1 {_percent(random_ours.mean['macro_f1'])} (BiLSTM: "
+            f"{_percent(random_ref.mean['accuracy'])} and {_percent(random_ref.mean['macro_f1'])})."
         )
-    baselines = metrics.get("baselines", {}).get("speaker_independent")
-    if baselines and "speaker_independent" in protocols:
-        logistic = headline(baselines["logistic_regression"])["uar"]
-        model = protocols["speaker_independent"]["mean"]["uar"]
-        comparison = "higher than the BiLSTM" if logistic > model else "lower than the BiLSTM"
+    rows = target_rows(metrics)
+    passed = sum(row["result"] == "pass" for row in rows)
+    failed = [
+        row["target"] for row in rows if row["result"] == "fail" and row["model"] == metrics.ours
+    ]
+    parts.append(
+        f"{passed} of {len(rows)} targets pass"
+        + (f"; our model misses: {html.escape('; '.join(failed))}." if failed else ".")
+    )
+    shipped = metrics.shipped
+    parts.append(
+        f"The shipped model scores UA {_percent(shipped.scores.uar)} on actors "
+        f"{', '.join(map(str, shipped.scores.test_actors))}, whom it never saw."
+    )
+    if metrics.plan.get("quick"):
         parts.append(
-            "A logistic regression on per-clip MFCC statistics scores UA "
-            f"{_percent(logistic)} on the same folds, {comparison}."
-        )
-    shipped = metrics.get("shipped_model")
-    if shipped:
-        parts.append(
-            f"The shipped model, trained on folds 2-6, scores accuracy {_percent(shipped['accuracy'])} "
-            f"and UA {_percent(shipped['uar'])} on actors {', '.join(map(str, shipped['test_actors']))}, "
-            "whom it never saw."
-        )
-    if metrics.get("plan", {}).get("quick"):
-        parts.append(
-            "<b>This is a QUICK run (3 epochs, 2 folds): its numbers only show that the pipeline runs.</b>"
+            f"<b>This is a QUICK run ({html.escape(describe_plan(metrics.plan))}): its numbers "
+            "only show that the pipeline runs.</b>"
         )
     return " ".join(parts)
+
+
+BASELINE_LABELS = {
+    "majority": "the majority class",
+    "logistic_regression": "a logistic regression on MFCC statistics",
+    "egemaps_svm": "eGeMAPS functionals with an SVM",
+}
+
+
+def comparison_rows(metrics: Metrics) -> pd.DataFrame:
+    """Model, protocol, mean UA and std over folds, for the headline figure."""
+    rows = []
+    for name, model in metrics.models.items():
+        if model.role == "ablation":
+            continue
+        for protocol, result in model.protocols.items():
+            rows.append({"model": name, "protocol": protocol.replace("_", "-"),
+                         "uar": result.mean["uar"], "std": result.std["uar"]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def spread_sentence(metrics: Metrics) -> str:
+    """How far numbers move with the seed, and with the folds, for our model."""
+    ours = metrics.models[metrics.ours]
+    parts = []
+    for protocol, spread in ours.seeds.items():
+        if len(spread.seeds) < 2:
+            continue
+        low, high = min(spread.per_seed["uar"]), max(spread.per_seed["uar"])
+        parts.append(
+            f"- **{protocol}**: UA {spread.mean['uar']:.3f} ± {spread.std['uar']:.3f} over seeds "
+            f"{', '.join(map(str, spread.seeds))} (lowest {low:.3f}, highest {high:.3f})."
+        )
+    si = ours.protocols["speaker_independent"]
+    parts.append(
+        f"- The spread over folds is larger: UA {si.mean['uar']:.3f} ± {si.std['uar']:.3f} "
+        f"(lowest fold {min(f.uar for f in si.folds):.3f}, highest {max(f.uar for f in si.folds):.3f}). "
+        "Which four voices are held out matters more than the seed."
+    )
+    return "\n".join(parts)
+
+
+def svm_c_table(metrics: Metrics) -> pd.DataFrame:
+    """The C each fold's validation actors chose for the eGeMAPS SVM."""
+    chosen = metrics.models["egemaps_svm"].notes.get("svm_c_per_fold", {})
+    return pd.DataFrame(
+        [
+            {"protocol": p, **{f"fold {f}": c for f, c in by_fold.items()}}
+            for p, by_fold in chosen.items()
+        ]
+    ).set_index("protocol")
+
+
+def shipped_table(metrics: Metrics) -> pd.DataFrame:
+    """The shipped model's held-out scores next to its cross-validated numbers."""
+    shipped, si = metrics.shipped, metrics.si(metrics.ours)
+    rows = [
+        {"": f"shipped model on actors {', '.join(map(str, shipped.scores.test_actors))}",
+         **{k: round(getattr(shipped.scores, k), 3) for k in HEADLINE}},
+        {"": f"{metrics.ours}, mean over {len(si.folds)} folds",
+         **{k: round(si.mean[k], 3) for k in HEADLINE}},
+    ]  # fmt: skip
+    return pd.DataFrame(rows).set_index("")
+
+
+def discussion(metrics: Metrics, matrices: dict[str, pd.DataFrame], top: int = 3) -> str:
+    """A short Markdown discussion whose every number is read from ``metrics``."""
+    ours = metrics.models[metrics.ours]
+    lines = []
+    si, rnd = ours.protocols["speaker_independent"], ours.protocols.get("random")
+    if rnd is not None:
+        lines.append(
+            f"- **Speaker leakage.** Our model scores UA {rnd.mean['uar']:.1%} on the random split "
+            f"and {si.mean['uar']:.1%} on held-out speakers, a gap of "
+            f"{100 * (rnd.mean['uar'] - si.mean['uar']):.1f} points. In the random split every test "
+            "actor also has clips in training, so part of what it measures is recognising a "
+            "familiar voice; only the speaker-independent number says what to expect for a new speaker."
+        )
+    for title, matrix in matrices.items():
+        pairs = top_confusions(matrix, top)
+        listed = "; ".join(
+            f"{r.true} → {r.predicted} ({r._3:.0%} of {r.true})" for r in pairs.itertuples()
+        )
+        diagonal = pd.Series(np.diag(matrix.to_numpy()), index=matrix.index)
+        lines.append(
+            f"- **{title}: most confused** {listed}. Best recognised: {diagonal.idxmax()} "
+            f"({diagonal.max():.0%} recall); worst: {diagonal.idxmin()} ({diagonal.min():.0%})."
+        )
+    ref = metrics.si(metrics.reference).mean["uar"]
+    baselines = ", ".join(
+        f"{BASELINE_LABELS.get(n, n)} {metrics.si(n).mean['uar']:.1%}" for n in metrics.baselines()
+    )
+    lines.append(
+        f"- **Against the reference and the baselines** (speaker-independent UA): ours "
+        f"{si.mean['uar']:.1%}, the fair BiLSTM {ref:.1%}; {baselines} (chance {CHANCE_UA:.1%})."
+    )
+    return "\n".join(lines)
+
+
+def model_card(metrics: Metrics) -> str:
+    """The shipped model's card, in Markdown, every number read from ``metrics``."""
+    shipped, si = metrics.shipped, metrics.si(metrics.ours)
+    spec = next(s for s in metrics.selection if s["candidate"] == shipped.model)
+    recall = "\n".join(f"| {e} | {v:.3f} |" for e, v in shipped.scores.per_class_recall.items())
+    versions = metrics.versions
+    return f"""# Model card: `emotion_model.keras` ({shipped.model})
+
+Speech emotion recognition on RAVDESS: 64 log-mel bands × 174 frames (4.04 s) → 1-D CNN → 8 emotions.
+Generated by `notebooks/04_evaluation.ipynb`; every number below comes from `reports/metrics.json`.
+
+## Model
+- {spec["description"]}; {shipped.parameters:,} parameters, Keras 3 `.keras` format (custom layers registered in `ser.architectures`; loads in safe mode).
+- Input: mono audio resampled to 22,050 Hz, fitted to 4.02 s (trailing zeros or cut at the end), log-mel power in dB. Normalisation is inside the model, per clip: nothing else is needed to predict. Longer recordings: the predictor averages half-overlapping windows.
+- Output: probabilities of {", ".join(shipped.labels)} (`labels.json` maps index to emotion and records the features and training).
+
+## Training
+- Data: RAVDESS speech (Livingstone & Russo 2018, CC BY-NC-SA 4.0), actors {", ".join(map(str, shipped.trained_on_actors))}; actors {", ".join(map(str, shipped.validation_actors))} were held out for validation (model choice) and not trained on.
+- Chosen among {len(metrics.selection)} candidates by {SELECTION_RULE_SHORT}: validation UA {spec["validation_uar_mean"]:.3f} ± {spec["validation_uar_std"]:.3f}.
+- {shipped.epochs_trained} epochs, seed {shipped.seed}. TensorFlow {versions.get("tensorflow")}, Keras {versions.get("keras")}, librosa {versions.get("librosa")}, NumPy {versions.get("numpy")}.{" **Quick run: not a usable model.**" if metrics.plan.get("quick") else ""}
+
+## Held-out evaluation
+Actors {", ".join(map(str, shipped.scores.test_actors))} were never used for training, validation or any choice: {shipped.scores.n_clips} clips.
+
+- Accuracy {shipped.scores.accuracy:.3f}, UA (mean per-class recall) {shipped.scores.uar:.3f}, macro-F1 {shipped.scores.macro_f1:.3f}.
+- Speaker-independent cross-validation ({len(si.folds)} EmoBox folds, same recipe): UA {si.mean["uar"]:.3f} ± {si.std["uar"]:.3f}, accuracy {si.mean["accuracy"]:.3f} ± {si.std["accuracy"]:.3f} (mean ± std over folds).
+
+| emotion | recall |
+| --- | --- |
+{recall}
+
+## Intended use and limits
+- For demonstration, teaching and research on acted emotional speech. Not for decisions about people.
+- Trained on {len(shipped.trained_on_actors)} professional North-American English actors of RAVDESS reading two fixed sentences in a studio. Expect much lower accuracy on spontaneous speech, other languages and accents, children, noisy or phone-quality audio, and on emotions expressed subtly.
+- Eight acted categories only; real affect is not categorical, and "neutral"/"calm" are hard to tell apart even for people.
+- With four held-out actors, the held-out numbers have wide uncertainty; the cross-validated mean ± std is the better estimate.
+"""
+
+
+SELECTION_RULE_SHORT = "the highest mean validation UA over the folds' validation actors"
+
+
+def write_model_card(metrics: Metrics, models_dir: Path) -> Path:
+    path = Path(models_dir) / "model_card.md"
+    path.write_text(model_card(metrics))
+    return path
+
+
+def headline_figure(reports_dir: Path) -> str:
+    """The comparison figure of notebook 04, embedded in the page (empty if not drawn yet)."""
+    path = Path(reports_dir).parent / FIGURES_DIR.name / "04_comparison.png"
+    if not path.exists():
+        return ""
+    data = base64.b64encode(path.read_bytes()).decode()
+    return (
+        '<figure><img style="max-width: 100%" alt="Bar chart: UA per model and protocol with '
+        'fold spread, against baselines and chance" src="data:image/png;base64,' + data + '">'
+        "<figcaption>UA per model and protocol (mean over folds, whiskers ± std over folds). "
+        'Details in <a href="04_evaluation.html">notebook 04</a>.</figcaption></figure>'
+    )
 
 
 def render_index(reports_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
     """The HTML of the front page for the executed notebooks in ``reports_dir``."""
     reports_dir = Path(reports_dir)
     metrics_path = reports_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    metrics = Metrics.read(metrics_path) if metrics_path.exists() else None
     sources = sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
     rows, total, starts = [], 0.0, []
     for source in sources:
@@ -141,7 +326,7 @@ def render_index(reports_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
             f"<td>{inline_markdown(purpose(source))}</td>"
             f"<td class='num'>{'' if seconds is None else f'{seconds:.0f} s'}{status}</td></tr>"
         )
-    plan = metrics.get("plan", {})
+    plan = metrics.plan if metrics else {}
     env = versions()
     run_date = min(starts)[:16].replace("T", " ") + " UTC" if starts else "not run"
     environment_rows = "".join(
@@ -150,8 +335,8 @@ def render_index(reports_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
             ("Python", env["python"]), ("TensorFlow", env["tensorflow"]), ("Keras", env["keras"]),
             ("librosa", env["librosa"]), ("NumPy", env["numpy"]), ("CPU", env["cpu"]),
             ("cores", env["cores"]), ("git commit", git_commit()), ("run started", run_date),
-            ("seed", plan.get("seed", "")), ("epochs (max) / batch / patience",
-             f"{plan.get('epochs', '')} / {plan.get('batch_size', '')} / {plan.get('patience', '')}"),
+            ("seed (our model's seeds)", f"{plan.get('seed', '')} ({', '.join(map(str, plan.get('seeds', [])))})"),
+            ("speaker-independent folds", ", ".join(map(str, plan.get("folds", [])))),
             ("quick run", plan.get("quick", "")),
         ]
     )  # fmt: skip
@@ -167,10 +352,11 @@ td.num {{text-align: right; white-space: nowrap;}}
 .abstract {{background: #f5f7fa; border-left: 4px solid #4c72b0; padding: 0.8rem 1rem;}}
 </style></head><body>
 <h1>Speech emotion recognition on RAVDESS</h1>
-<p class="abstract"><b>Abstract.</b> Can a BiLSTM on MFCC features recognise eight acted emotions
-(neutral, calm, happy, sad, angry, fearful, disgust, surprised) in the 1440 RAVDESS speech clips of
-24 actors? {abstract(metrics)} Every number here is read from
-<a href="metrics.json">metrics.json</a>, written by the run.</p>
+<p class="abstract"><b>Abstract.</b> How well can a model trained from scratch on a CPU recognise
+{len(EMOTION_NAMES)} acted emotions ({", ".join(EMOTION_NAMES)}) in the {N_CLIPS}
+RAVDESS speech clips of {N_ACTORS} actors, for speakers it has never heard? {abstract(metrics)} Every
+number here is read from <a href="metrics.json">metrics.json</a>, written by the run.</p>
+{headline_figure(reports_dir)}
 <h2>Notebooks</h2>
 <table><tr><th>page</th><th>what it shows</th><th>wall time</th></tr>
 {"".join(rows)}

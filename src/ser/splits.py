@@ -83,12 +83,12 @@ def protocol_splits(index: pd.DataFrame, protocol: str, seed: int, folds=None) -
     raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
 
 
-def describe_splits(index: pd.DataFrame, plan: dict) -> pd.DataFrame:
-    """Clips and actors in training, validation and test, per split of the plan."""
+def describe_splits(index: pd.DataFrame, seed: int, folds=None) -> pd.DataFrame:
+    """Clips and actors in training, validation and test, per split of both protocols."""
     actors = index["actor"].to_numpy()
     rows = []
-    for protocol in plan["protocols"]:
-        for split in protocol_splits(index, protocol, plan["seed"], folds=plan["folds"]):
+    for protocol in PROTOCOLS:
+        for split in protocol_splits(index, protocol, seed, folds=folds):
             row = {"protocol": protocol, "fold": split.fold}
             for part in ("train", "validation", "test"):
                 positions = getattr(split, part)

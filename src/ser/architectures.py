@@ -1,0 +1,241 @@
+"""The model architectures: the original BiLSTM and the project's own CNN, in one place.
+
+A :class:`ModelSpec` names everything that defines a model and how it is
+trained: its features, its normalisation, its augmentation, its architecture
+and its optimiser. :func:`build_model` turns a spec into a compiled Keras model.
+
+- **bilstm** (the original project's, unchanged): Input(174, 40) ->
+  Bidirectional(LSTM 128, sequences) -> Dropout 0.5 -> LSTM 64 -> Dropout 0.5 ->
+  Dense 64 relu -> Dense 8 softmax (259,912 parameters). Its inputs are
+  standardised outside the model (a scaler fitted on the training clips).
+- **cnn** (ours): per-utterance normalisation and SpecAugment-style masking
+  *inside* the model, three 1-D convolution blocks over time, statistics
+  pooling (mean and standard deviation over time) and a softmax layer. A saved
+  ``.keras`` file is then all a predictor needs besides the label mapping.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
+
+import keras  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+from ser.config import EMOTION_NAMES  # noqa: E402
+
+N_CLASSES = len(EMOTION_NAMES)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that defines one model and its training recipe.
+
+    ``features``: "mfcc" (40 coefficients) or "logmel" (64 log-mel bands).
+    ``normalisation``: "scaler" (per coefficient, fitted on training clips,
+    applied outside the model), "global" (the same statistics inside the model,
+    a ``keras.layers.Normalization`` layer) or "utterance" (each clip normalised
+    by its own statistics: nothing learned from other clips).
+    ``epochs``: the most epochs (``patience`` set: early stopping on validation
+    UA, best weights kept) or exactly the epochs of a cosine schedule.
+    """
+
+    name: str
+    architecture: str = "cnn"  # "bilstm" | "cnn"
+    features: str = "logmel"
+    normalisation: str = "utterance"
+    augmentation: bool = True
+    pooling: str = "statistics"  # cnn only: "statistics" | "average"
+    channels: tuple[int, ...] = (64, 128, 128)
+    kernel_sizes: tuple[int, ...] = (5, 5, 3)
+    dropout: float = 0.3
+    optimizer: str = "adamw_cosine"  # "adam" (fixed rate) | "adamw_cosine"
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-2
+    label_smoothing: float = 0.1
+    epochs: int = 40
+    batch_size: int = 32
+    patience: int | None = None
+    time_masks: int = 2
+    time_mask_width: int = 20
+    freq_masks: int = 2
+    freq_mask_width: int = 8
+    max_shift: int = 20
+    description: str = field(default="", compare=False)
+
+    def with_changes(self, name: str, description: str = "", **changes) -> ModelSpec:
+        return replace(self, name=name, description=description, **changes)
+
+    def as_dict(self) -> dict:
+        record = asdict(self)
+        record["channels"], record["kernel_sizes"] = list(self.channels), list(self.kernel_sizes)
+        return record
+
+
+# The original project's model and our fair training regime for it: early
+# stopping on validation UA, chosen in notebook 03 from validation curves.
+BILSTM = ModelSpec(
+    name="bilstm", architecture="bilstm", features="mfcc", normalisation="scaler",
+    augmentation=False, optimizer="adam", learning_rate=1e-3, weight_decay=0.0,
+    label_smoothing=0.0, epochs=60, batch_size=64, patience=10,
+    description="the original BiLSTM on standardised MFCCs, Adam, early stopping on validation UA",
+)  # fmt: skip
+
+# Our model as explored in bench/explore_models.py (validation actors only).
+CNN = ModelSpec(
+    name="cnn",
+    description="log-mel, per-utterance normalisation, SpecAugment, 3 conv blocks, statistics pooling",
+)
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class UtteranceNormalization(layers.Layer):
+    """Normalise each clip by its own statistics: per-band mean, one standard deviation.
+
+    Values more than ``floor_db`` below the clip's loudest bin are raised to that
+    floor first, so zero padding and digital silence do not dominate the
+    statistics. The result does not change with the recording's gain.
+    """
+
+    def __init__(self, floor_db: float = 80.0, **kwargs):
+        super().__init__(**kwargs)
+        self.floor_db = floor_db
+
+    def call(self, x):
+        top = ops.max(x, axis=(1, 2), keepdims=True)
+        x = ops.maximum(x, top - self.floor_db)
+        centred = x - ops.mean(x, axis=1, keepdims=True)
+        return centred / ops.sqrt(ops.mean(ops.square(centred), axis=(1, 2), keepdims=True) + 1e-5)
+
+    def get_config(self):
+        return {**super().get_config(), "floor_db": self.floor_db}
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class SpecAugment(layers.Layer):
+    """Training-time augmentation: a random time shift, time masks and frequency masks.
+
+    Masked cells are set to 0, the mean after normalisation. At inference the
+    layer passes its input through unchanged.
+    """
+
+    def __init__(self, time_masks=2, time_mask_width=20, freq_masks=2, freq_mask_width=8,
+                 max_shift=20, seed=None, **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        self.time_masks, self.time_mask_width = time_masks, time_mask_width
+        self.freq_masks, self.freq_mask_width = freq_masks, freq_mask_width
+        self.max_shift, self.seed = max_shift, seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def _band_mask(self, positions, size, count, width, batch):
+        mask = ops.zeros_like(positions, dtype="bool")
+        for _ in range(count):
+            start = keras.random.randint((batch, 1, 1), 0, size, seed=self.generator)
+            length = keras.random.randint((batch, 1, 1), 0, width + 1, seed=self.generator)
+            mask = ops.logical_or(
+                mask, ops.logical_and(positions >= start, positions < start + length)
+            )
+        return mask
+
+    def call(self, x, training=None):
+        if not training:
+            return x
+        batch, frames, bands = ops.shape(x)[0], x.shape[1], x.shape[2]
+        if self.max_shift:
+            shift = keras.random.randint(
+                (), -self.max_shift, self.max_shift + 1, seed=self.generator
+            )
+            x = ops.roll(x, shift, axis=1)
+        time = self._band_mask(ops.arange(frames)[None, :, None], frames, self.time_masks,
+                               self.time_mask_width, batch)  # fmt: skip
+        freq = self._band_mask(ops.arange(bands)[None, None, :], bands, self.freq_masks,
+                               self.freq_mask_width, batch)  # fmt: skip
+        return ops.where(ops.logical_or(time, freq), 0.0, x)
+
+    def get_config(self):
+        return {
+            **super().get_config(), "time_masks": self.time_masks,
+            "time_mask_width": self.time_mask_width, "freq_masks": self.freq_masks,
+            "freq_mask_width": self.freq_mask_width, "max_shift": self.max_shift, "seed": self.seed,
+        }  # fmt: skip
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class StatisticsPooling(layers.Layer):
+    """Mean and standard deviation over time, concatenated: ``(batch, 2 * channels)``."""
+
+    def call(self, x):
+        mean = ops.mean(x, axis=1)
+        return ops.concatenate([mean, ops.sqrt(ops.var(x, axis=1) + 1e-5)], axis=-1)
+
+
+def _bilstm(n_frames: int, n_features: int):
+    return keras.Sequential(
+        [
+            keras.Input(shape=(n_frames, n_features), name="mfcc"),
+            layers.Bidirectional(layers.LSTM(128, return_sequences=True), name="bilstm"),
+            layers.Dropout(0.5, name="dropout_1"),
+            layers.LSTM(64, name="lstm"),
+            layers.Dropout(0.5, name="dropout_2"),
+            layers.Dense(64, activation="relu", name="dense"),
+            layers.Dense(N_CLASSES, activation="softmax", name="emotion"),
+        ],
+        name="ser_bilstm",
+    )
+
+
+def _cnn(spec: ModelSpec, n_frames: int, n_features: int, adapt_on=None, seed=None):
+    inputs = keras.Input(shape=(n_frames, n_features), name=spec.features)
+    x = inputs
+    if spec.normalisation == "utterance":
+        x = UtteranceNormalization(name="utterance_norm")(x)
+    elif spec.normalisation == "global":
+        normalise = layers.Normalization(axis=-1, name="global_norm")
+        if adapt_on is not None:
+            normalise.adapt(adapt_on)
+        x = normalise(x)
+    if spec.augmentation:
+        x = SpecAugment(spec.time_masks, spec.time_mask_width, spec.freq_masks,
+                        spec.freq_mask_width, spec.max_shift, seed=seed, name="spec_augment")(x)  # fmt: skip
+    last = len(spec.channels) - 1
+    for i, (channels, kernel) in enumerate(zip(spec.channels, spec.kernel_sizes, strict=True)):
+        x = layers.Conv1D(channels, kernel, padding="same", use_bias=False, name=f"conv_{i + 1}")(x)
+        x = layers.BatchNormalization(name=f"bn_{i + 1}")(x)
+        x = layers.Activation("relu", name=f"relu_{i + 1}")(x)
+        if i < last:
+            x = layers.MaxPooling1D(2, name=f"pool_{i + 1}")(x)
+    if spec.pooling == "statistics":
+        x = StatisticsPooling(name="statistics_pooling")(x)
+    else:
+        x = layers.GlobalAveragePooling1D(name="average_pooling")(x)
+    x = layers.Dropout(spec.dropout, name="dropout")(x)
+    outputs = layers.Dense(N_CLASSES, activation="softmax", name="emotion")(x)
+    return keras.Model(inputs, outputs, name=f"ser_{spec.name}")
+
+
+def build_model(
+    spec: ModelSpec = BILSTM, n_frames: int = 174, n_features: int = 40, *, steps_per_epoch=1,
+    adapt_on=None, seed: int | None = None,
+):  # fmt: skip
+    """A compiled model for ``spec``; ``adapt_on`` holds the training clips for "global"."""
+    if spec.architecture == "bilstm":
+        model = _bilstm(n_frames, n_features)
+    elif spec.architecture == "cnn":
+        model = _cnn(spec, n_frames, n_features, adapt_on=adapt_on, seed=seed)
+    else:
+        raise ValueError(f"unknown architecture {spec.architecture!r}")
+    if spec.optimizer == "adamw_cosine":
+        schedule = keras.optimizers.schedules.CosineDecay(
+            spec.learning_rate, decay_steps=spec.epochs * steps_per_epoch
+        )
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=spec.weight_decay)
+    else:
+        optimizer = keras.optimizers.Adam(spec.learning_rate)
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=spec.label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model

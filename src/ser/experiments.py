@@ -1,0 +1,329 @@
+"""What notebook 03 runs, and the decisions it makes: plan, candidates, selection, shipping.
+
+1. The original BiLSTM under both protocols (the reference row).
+2. Every candidate of our model on the six speaker-independent folds. Each is
+   scored on its folds' *validation* actors (two training actors per fold).
+3. The winner is the candidate with the highest mean validation UA; test actors
+   play no part in the choice. Its fold-1 model ships.
+4. The winner again with more seeds, and under the random split.
+
+Test predictions of every candidate are kept too: notebook 04 shows them as an
+ablation, after the choice.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ser import artifacts
+from ser.architectures import BILSTM, CNN, ModelSpec
+from ser.environment import versions
+from ser.evaluation import (
+    BASELINE_DESCRIPTIONS,
+    Metrics,
+    ModelResult,
+    ProtocolResult,
+    SeedSpread,
+    baseline_predictions,
+    evaluate_shipped_model,
+)
+from ser.features import FeatureParams
+from ser.splits import EMOBOX_FOLDS, SHIPPED_MODEL_FOLD, protocol_splits
+from ser.training import ProtocolRun, run_protocol
+
+# Our model and, one change each, the candidates it was chosen from. Every
+# candidate differs from the first in one ingredient, so the same trainings
+# serve as the selection (validation actors) and, after it, the ablation.
+CANDIDATES: tuple[ModelSpec, ...] = (
+    CNN,
+    CNN.with_changes("cnn_mfcc", "features: 40 MFCCs instead of 64 log-mel bands", features="mfcc"),
+    CNN.with_changes(
+        "cnn_global_norm",
+        "normalisation: one per-band mean and std fitted on the training clips (a Keras "
+        "Normalization layer) instead of per utterance",
+        normalisation="global",
+    ),
+    CNN.with_changes("cnn_no_augmentation", "augmentation: none", augmentation=False),
+    CNN.with_changes(
+        "cnn_average_pooling",
+        "architecture: average pooling over time instead of statistics pooling",
+        pooling="average",
+    ),
+)
+SPECS = {spec.name: spec for spec in (BILSTM, *CANDIDATES)}
+N_SEEDS = 3
+QUICK_EPOCHS = 3
+QUICK_FOLDS = (1, 2)
+
+
+@dataclass
+class Plan:
+    """The settings of one run of notebook 03; quick caps epochs and folds (CI smoke run)."""
+
+    seed: int
+    quick: bool = False
+    folds: list[int] = field(default_factory=lambda: sorted(EMOBOX_FOLDS))
+    seeds: list[int] = field(default_factory=list)
+    epoch_cap: int | None = None
+    shipped_fold: int = SHIPPED_MODEL_FOLD
+
+    @classmethod
+    def resolve(cls, seed: int, quick: bool = False, epochs: int | None = None) -> Plan:
+        """Full run: every fold, ``N_SEEDS`` seeds; quick: ``QUICK_FOLDS``, one seed, ``QUICK_EPOCHS``."""
+        cap = QUICK_EPOCHS if quick else None
+        if epochs:
+            cap = min(int(epochs), cap or int(epochs))
+        folds = list(QUICK_FOLDS) if quick else sorted(EMOBOX_FOLDS)
+        seeds = [int(seed)] if quick else [int(seed) + i for i in range(N_SEEDS)]
+        return cls(int(seed), bool(quick), folds, seeds, cap)
+
+    def spec(self, name: str) -> ModelSpec:
+        """The spec as this run trains it (epochs capped in a quick run)."""
+        spec = SPECS[name]
+        return replace(spec, epochs=min(spec.epochs, self.epoch_cap)) if self.epoch_cap else spec
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict) -> Plan:
+        return cls(**record)
+
+
+def describe_plan(plan: dict) -> str:
+    """A plan in words, e.g. for the quick-run warnings: epochs cap, folds and seeds."""
+    cap = f"at most {plan['epoch_cap']} epochs" if plan.get("epoch_cap") else "full epochs"
+    folds, seeds = plan.get("folds", []), plan.get("seeds", [])
+    return (
+        f"{cap}, fold{'s' if len(folds) != 1 else ''} {', '.join(map(str, folds))}, "
+        f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}"
+    )
+
+
+def train_runs(
+    spec_name: str, protocol: str, index: pd.DataFrame, features: dict, plan: Plan,
+    runs_dir: Path, *, seed: int, keep=None,
+) -> ProtocolRun:  # fmt: skip
+    """Train one spec under one protocol with one seed and save its run."""
+    spec = plan.spec(spec_name)
+    splits = protocol_splits(index, protocol, plan.seed, folds=plan.folds)
+    run = run_protocol(spec, index, features[spec.features].features, splits, seed=seed, keep=keep)
+    artifacts.save_run(run, runs_dir)
+    return run
+
+
+def _keep_shipped_candidate(index: pd.DataFrame, plan: Plan, spec: ModelSpec, runs_dir: Path):
+    """A ``keep`` hook that saves the shipped fold's model of a candidate beside its run."""
+
+    def keep(split, trained):
+        if split.fold != plan.shipped_fold:
+            return
+        actors = index["actor"].to_numpy()
+        metadata = {
+            "model": spec.name, "description": spec.description, "spec": spec.as_dict(),
+            "features": asdict(FeatureParams.of(spec.features)),
+            "held_out_actors": sorted(int(a) for a in set(actors[split.test])),
+            "trained_on_actors": sorted(int(a) for a in set(actors[split.train])),
+            "validation_actors": sorted(int(a) for a in set(actors[split.validation])),
+            "validation_uar": trained.validation_uar, "seed": plan.seed + split.fold,
+            "epochs_trained": len(trained.history["loss"]), "fold": split.fold,
+        }  # fmt: skip
+        artifacts.save_model(trained.model, candidate_model_dir(runs_dir, spec.name), metadata)
+
+    return keep
+
+
+def candidate_model_dir(runs_dir: Path, name: str) -> Path:
+    return Path(runs_dir) / name / "shipped_fold_model"
+
+
+def train_reference(index, features, plan: Plan, runs_dir: Path) -> dict[str, ProtocolRun]:
+    """The original BiLSTM under both protocols, seed ``plan.seed``."""
+    return {
+        protocol: train_runs(BILSTM.name, protocol, index, features, plan, runs_dir, seed=plan.seed)
+        for protocol in ("random", "speaker_independent")
+    }
+
+
+def train_candidates(index, features, plan: Plan, runs_dir: Path) -> dict[str, ProtocolRun]:
+    """Every candidate on the speaker-independent folds, seed ``plan.seed``."""
+    runs = {}
+    for spec in CANDIDATES:
+        keep = _keep_shipped_candidate(index, plan, plan.spec(spec.name), runs_dir)
+        runs[spec.name] = train_runs(
+            spec.name, "speaker_independent", index, features, plan, runs_dir,
+            seed=plan.seed, keep=keep,
+        )  # fmt: skip
+    return runs
+
+
+def selection_table(runs: dict[str, ProtocolRun]) -> pd.DataFrame:
+    """Validation UA (mean ± std over folds, and per fold) of each candidate. No test data."""
+    rows = []
+    for name, run in runs.items():
+        scores = [run.validation_uar[fold] for fold in sorted(run.validation_uar)]
+        rows.append({
+            "candidate": name, "what changes": SPECS[name].description if name != CNN.name else "—",
+            "validation UA": float(np.mean(scores)), "± std over folds": float(np.std(scores)),
+            **{f"fold {fold}": run.validation_uar[fold] for fold in sorted(run.validation_uar)},
+        })  # fmt: skip
+    return pd.DataFrame(rows).set_index("candidate")
+
+
+SELECTION_RULE = (
+    "the candidate with the highest validation UA, averaged over the six folds' validation "
+    "actors (the first listed wins a tie)"
+)
+
+
+def choose(selection: pd.DataFrame) -> str:
+    """The rule: the highest mean validation UA (the first listed wins a tie)."""
+    return str(selection["validation UA"].idxmax())
+
+
+def ship(chosen: str, runs_dir: Path, models_dir: Path) -> Path:
+    """Copy the chosen candidate's shipped-fold model into ``models_dir``."""
+    source = candidate_model_dir(runs_dir, chosen)
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    for name in (artifacts.MODEL_FILE, artifacts.LABELS_FILE):
+        shutil.copyfile(source / name, models_dir / name)
+    return models_dir
+
+
+def train_final(chosen: str, index, features, plan: Plan, runs_dir: Path) -> list[ProtocolRun]:
+    """The chosen model with the remaining seeds (speaker-independent) and every seed (random)."""
+    runs = []
+    for seed in plan.seeds:
+        if seed != plan.seed:  # plan.seed's speaker-independent run is the candidate run
+            runs.append(
+                train_runs(
+                    chosen, "speaker_independent", index, features, plan, runs_dir, seed=seed
+                )
+            )
+        runs.append(train_runs(chosen, "random", index, features, plan, runs_dir, seed=seed))
+    return runs
+
+
+def stopping_table(run: ProtocolRun) -> pd.DataFrame:
+    """Validation curves of the BiLSTM per fold: where each stopping rule would have stopped.
+
+    The old rule kept the epoch of lowest validation loss; the new one keeps the
+    epoch of highest validation UA. Both read validation actors only.
+    """
+    rows = []
+    for fold, history in sorted(run.histories.items()):
+        by_loss = int(np.argmin(history["val_loss"])) if "val_loss" in history else None
+        uar = history["val_uar"]
+        best = int(np.argmax(uar))
+        rows.append({
+            "fold": fold, "epochs run": len(uar),
+            "lowest val loss at epoch": None if by_loss is None else by_loss + 1,
+            "val UA there": None if by_loss is None else uar[by_loss],
+            "highest val UA at epoch": best + 1, "val UA there ": uar[best],
+        })  # fmt: skip
+    return pd.DataFrame(rows).set_index("fold")
+
+
+def timing_table(runs: list[ProtocolRun]) -> pd.DataFrame:
+    """Epochs and seconds per model, protocol, seed and fold."""
+    rows = [
+        {"model": run.spec, "protocol": run.protocol, "seed": run.seed, "fold": fold,
+         "epochs": len(run.histories[fold]["loss"]), "seconds": round(run.seconds[fold], 1)}
+        for run in runs for fold in run.histories
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+SELECTION_FILE = "selection.json"
+
+
+def record_selection(selection: pd.DataFrame, chosen: str, runs_dir: Path) -> Path:
+    """Write the selection table (validation scores only) and the choice, for notebook 04."""
+    rows = [
+        {"candidate": name, "description": SPECS[name].description,
+         "validation_uar_mean": float(row["validation UA"]),
+         "validation_uar_std": float(row["± std over folds"])}
+        for name, row in selection.iterrows()
+    ]  # fmt: skip
+    path = Path(runs_dir) / SELECTION_FILE
+    path.write_text(
+        json.dumps({"chosen": chosen, "rule": SELECTION_RULE, "candidates": rows}, indent=2) + "\n"
+    )
+    return path
+
+
+def read_selection(runs_dir: Path) -> dict:
+    path = Path(runs_dir) / SELECTION_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run notebook 03 (`make train`) first")
+    return json.loads(path.read_text())
+
+
+def assemble_metrics(
+    index: pd.DataFrame, features: dict, plan: Plan, runs_dir: Path, models_dir: Path
+) -> tuple[Metrics, dict[str, pd.DataFrame]]:
+    """Score every saved run and the baselines; return the metrics and the predictions by model.
+
+    Predictions are keyed ``"<model>/<protocol>"`` (the plan's seed), for the
+    per-class tables, confusion matrices and group accuracies.
+    """
+    actors = dict(zip(index["clip_id"], index["actor"].astype(int), strict=True))
+    selection = read_selection(runs_dir)
+    chosen = selection["chosen"]
+    predictions: dict[str, pd.DataFrame] = {}
+
+    def result(name: str, protocol: str, seed: int) -> ProtocolResult:
+        run = artifacts.load_run(runs_dir, name, protocol, seed)
+        if seed == plan.seed:
+            predictions[f"{name}/{protocol}"] = run.predictions
+        return ProtocolResult.from_predictions(run.predictions, protocol, actors)
+
+    models: dict[str, ModelResult] = {}
+    protocols = ("speaker_independent", "random")
+    by_seed = {p: [result(chosen, p, seed) for seed in plan.seeds] for p in protocols}
+    models[chosen] = ModelResult(
+        chosen, "ours", SPECS[chosen].description,
+        {p: by_seed[p][plan.seeds.index(plan.seed)] for p in protocols},
+        {p: SeedSpread.from_results(plan.seeds, by_seed[p]) for p in protocols},
+    )  # fmt: skip
+    for spec in CANDIDATES:
+        if spec.name != chosen:
+            models[spec.name] = ModelResult(
+                spec.name, "ablation", spec.description,
+                {"speaker_independent": result(spec.name, "speaker_independent", plan.seed)},
+            )  # fmt: skip
+    models[BILSTM.name] = ModelResult(
+        BILSTM.name, "reference", BILSTM.description,
+        {p: result(BILSTM.name, p, plan.seed) for p in protocols},
+    )  # fmt: skip
+    baseline_results: dict[str, dict[str, ProtocolResult]] = {}
+    chosen_c = {}
+    for protocol in protocols:
+        splits = protocol_splits(index, protocol, plan.seed, folds=plan.folds)
+        egemaps = features["egemaps"].features if "egemaps" in features else None
+        found, chosen_c[protocol] = baseline_predictions(
+            index, features["mfcc"].features, egemaps, splits, plan.seed
+        )
+        for name, frame in found.items():
+            predictions[f"{name}/{protocol}"] = frame
+            baseline_results.setdefault(name, {})[protocol] = ProtocolResult.from_predictions(
+                frame, protocol, actors
+            )
+    for name, results in baseline_results.items():
+        notes = {"svm_c_per_fold": chosen_c} if name == "egemaps_svm" else {}
+        models[name] = ModelResult(
+            name, "baseline", BASELINE_DESCRIPTIONS[name], results, notes=notes
+        )
+    shipped = evaluate_shipped_model(index, features, models_dir)
+    metrics = Metrics(
+        models=models, ours=chosen, reference=BILSTM.name, selection=selection["candidates"],
+        shipped=shipped, plan=plan.as_dict(), versions=versions(),
+    )  # fmt: skip
+    return metrics, predictions

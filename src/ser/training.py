@@ -1,0 +1,224 @@
+"""Training under the evaluation protocols: one model per split, out-of-split predictions.
+
+Every model is trained on a split's training clips only. Its validation clips
+(two training actors per speaker-independent fold, never test actors) serve
+for early stopping where the recipe stops early, and for model selection; its
+test clips get one prediction each.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from sklearn.metrics import balanced_accuracy_score
+
+from ser.architectures import N_CLASSES, ModelSpec, build_model
+from ser.config import EMOTION_NAMES
+
+# A new model per fold makes tf.function retrace predict; TensorFlow warns about
+# that on every fold. Understood and harmless here, so only errors are shown.
+tf.get_logger().setLevel("ERROR")
+
+LOG_EVERY = 10  # one line every 10th epoch (and the last); the curves show all
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and ask TensorFlow for deterministic ops.
+
+    Determinism holds for the same machine, versions and thread counts; other
+    CPUs or library versions may round differently.
+    """
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+@dataclass
+class Standardizer:
+    """Per-feature mean and standard deviation, fitted on training clips only (BiLSTM)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, features: np.ndarray) -> Standardizer:
+        flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
+        std = flat.std(axis=0)
+        return cls(
+            flat.mean(axis=0).astype(np.float32), np.where(std > 0, std, 1.0).astype(np.float32)
+        )
+
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        return ((features - self.mean) / self.std).astype(np.float32)
+
+
+def unweighted_accuracy(y_true, probabilities) -> float:
+    """UA: the mean of per-class recall (scikit-learn's balanced accuracy)."""
+    return float(balanced_accuracy_score(y_true, np.asarray(probabilities).argmax(axis=1)))
+
+
+def predict_proba(model, features: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities, ``(n, n_classes)``, without Keras' progress output."""
+    return np.asarray(model.predict(features, batch_size=batch_size, verbose=0))
+
+
+class ValidationUA(keras.callbacks.Callback):
+    """Adds ``val_uar`` (UA on the validation clips) to each epoch's logs."""
+
+    def __init__(self, x_val: np.ndarray, y_val: np.ndarray):
+        super().__init__()
+        self.x_val, self.y_val = x_val, y_val
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and len(self.y_val):
+            logs["val_uar"] = unweighted_accuracy(self.y_val, predict_proba(self.model, self.x_val))
+
+
+class EpochLine(keras.callbacks.Callback):
+    """A compact line every ``every`` epochs, with the time left for this model."""
+
+    def __init__(self, label: str = "", every: int = LOG_EVERY):
+        super().__init__()
+        self.label, self.every = label, every
+
+    def on_train_begin(self, logs=None):
+        self.total, self.start = self.params.get("epochs"), time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if done % self.every and done != self.total:
+            return
+        logs = logs or {}
+        elapsed = time.perf_counter() - self.start
+        print(
+            f"{self.label}epoch {done:3d}/{self.total}  loss {logs.get('loss', math.nan):.3f}  "
+            f"acc {logs.get('accuracy', math.nan):.3f}  val_uar {logs.get('val_uar', math.nan):.3f}  "
+            f"{elapsed:.0f}s, at most {elapsed / done * (self.total - done):.0f}s left",
+            flush=True,
+        )
+
+
+def train_model(
+    spec: ModelSpec, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
+    y_val: np.ndarray, *, seed: int, label: str = "",
+):  # fmt: skip
+    """Train a fresh model of ``spec``; return (model, history with ``val_uar`` per epoch).
+
+    With ``spec.patience`` training stops once validation UA has not improved for
+    that many epochs and the best epoch's weights are kept; without it the
+    model trains for exactly ``spec.epochs`` epochs of its schedule.
+    """
+    seed_everything(seed)
+    steps = math.ceil(len(x_train) / spec.batch_size)
+    model = build_model(
+        spec, x_train.shape[1], x_train.shape[2], steps_per_epoch=steps, adapt_on=x_train,
+        seed=seed,
+    )  # fmt: skip
+    callbacks = [ValidationUA(x_val, y_val), EpochLine(label)]
+    if spec.patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_uar", mode="max", patience=spec.patience, restore_best_weights=True
+            )
+        )
+    history = model.fit(
+        x_train, keras.utils.to_categorical(y_train, N_CLASSES), epochs=spec.epochs,
+        batch_size=spec.batch_size, shuffle=True, callbacks=callbacks, verbose=0,
+        validation_data=(x_val, keras.utils.to_categorical(y_val, N_CLASSES)),
+    )  # fmt: skip
+    return model, {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+@dataclass
+class TrainedSplit:
+    """One split's trained model and what it predicted."""
+
+    model: object
+    scaler: Standardizer | None
+    history: dict[str, list[float]]
+    validation_uar: float
+    seconds: float
+
+
+@dataclass
+class ProtocolRun:
+    """Out-of-split predictions of one model spec under one protocol and seed."""
+
+    spec: str
+    protocol: str
+    seed: int
+    predictions: pd.DataFrame  # one row per test clip: clip_id, fold, emotion, predicted, p_*
+    validation_uar: dict[int, float]  # fold -> UA on that fold's validation actors
+    histories: dict[int, dict[str, list[float]]]
+    seconds: dict[int, float]
+    best_epochs: dict[int, int] = field(default_factory=dict)
+
+
+def fit_split(
+    spec: ModelSpec, features: np.ndarray, labels: np.ndarray, split, *, seed: int, label: str = ""
+) -> TrainedSplit:
+    """Train ``spec`` on a split's training clips and score its validation clips."""
+    start = time.perf_counter()
+    scaler = Standardizer.fit(features[split.train]) if spec.normalisation == "scaler" else None
+    prepare = scaler.transform if scaler else (lambda x: x)
+    x_val = prepare(features[split.validation])
+    model, history = train_model(
+        spec, prepare(features[split.train]), labels[split.train], x_val,
+        labels[split.validation], seed=seed, label=label,
+    )  # fmt: skip
+    validation_uar = unweighted_accuracy(labels[split.validation], predict_proba(model, x_val))
+    return TrainedSplit(model, scaler, history, validation_uar, time.perf_counter() - start)
+
+
+def predict_test_clips(trained: TrainedSplit, index: pd.DataFrame, features, split) -> pd.DataFrame:
+    """One row per test clip of ``split``: true and predicted emotion and every probability."""
+    x = features[split.test]
+    probabilities = predict_proba(
+        trained.model, trained.scaler.transform(x) if trained.scaler else x
+    )
+    part = pd.DataFrame(probabilities, columns=[f"p_{e}" for e in EMOTION_NAMES])
+    part.insert(0, "predicted", [EMOTION_NAMES[i] for i in probabilities.argmax(axis=1)])
+    part.insert(0, "emotion", index["emotion"].to_numpy()[split.test])
+    part.insert(0, "fold", split.fold)
+    part.insert(0, "clip_id", index["clip_id"].to_numpy()[split.test])
+    return part
+
+
+def run_protocol(
+    spec: ModelSpec, index: pd.DataFrame, features: np.ndarray, splits: list, *, seed: int,
+    keep=None,
+) -> ProtocolRun:  # fmt: skip
+    """Train ``spec`` once per split (seed ``seed + fold``) and predict each split's test clips.
+
+    ``keep(split, trained)`` is called for every split, e.g. to save the shipped model.
+    """
+    labels = index["emotion_code"].to_numpy() - 1
+    parts, validation_uar, histories, seconds, best_epochs = [], {}, {}, {}, {}
+    for split in splits:
+        tag = f"[{spec.name} {split.protocol}" + (f" fold {split.fold}" if split.fold else "")
+        tag += f" seed {seed}] "
+        print(f"{tag}train {len(split.train)} clips, validate {len(split.validation)}, "
+              f"test {len(split.test)}", flush=True)  # fmt: skip
+        trained = fit_split(spec, features, labels, split, seed=seed + split.fold, label=tag)
+        parts.append(predict_test_clips(trained, index, features, split))
+        validation_uar[split.fold] = trained.validation_uar
+        histories[split.fold] = trained.history
+        seconds[split.fold] = trained.seconds
+        curve = trained.history.get("val_uar", [])
+        best_epochs[split.fold] = (
+            int(np.argmax(curve)) + 1 if spec.patience and curve else len(trained.history["loss"])
+        )
+        if keep is not None:
+            keep(split, trained)
+        print(f"{tag}{len(trained.history['loss'])} epochs, validation UA "
+              f"{trained.validation_uar:.3f}, {trained.seconds:.0f}s", flush=True)  # fmt: skip
+        keras.backend.clear_session()
+    return ProtocolRun(
+        spec.name, splits[0].protocol, seed, pd.concat(parts, ignore_index=True),
+        validation_uar, histories, seconds, best_epochs,
+    )  # fmt: skip

@@ -1,0 +1,108 @@
+"""The two architectures, the custom layers of ours, and the saved-model round trip."""
+
+import numpy as np
+import pytest
+
+from ser import artifacts
+from ser.architectures import (
+    BILSTM,
+    CNN,
+    SpecAugment,
+    UtteranceNormalization,
+    build_model,
+)
+from ser.experiments import CANDIDATES, Plan
+from ser.training import Standardizer
+
+
+def test_bilstm_matches_the_original():
+    model = build_model(BILSTM)
+    assert model.count_params() == 259_912
+    assert model.input_shape == (None, 174, 40) and model.output_shape == (None, 8)
+    layers = {layer.name: layer for layer in model.layers}
+    bilstm = layers["bilstm"]
+    assert bilstm.forward_layer.units == 128 and bilstm.forward_layer.return_sequences
+    assert bilstm.count_params() == 173_056
+    assert layers["lstm"].units == 64 and not layers["lstm"].return_sequences
+    assert layers["dropout_1"].rate == layers["dropout_2"].rate == 0.5
+    assert layers["dense"].units == 64 and layers["dense"].activation.__name__ == "relu"
+    assert layers["emotion"].units == 8 and layers["emotion"].activation.__name__ == "softmax"
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Bidirectional", "Dropout", "LSTM", "Dropout", "Dense", "Dense",
+    ]  # fmt: skip
+
+
+def test_utterance_normalisation_ignores_gain_and_padding_depth():
+    rng = np.random.default_rng(0)
+    clip = rng.normal(-40, 10, size=(1, 174, 64)).astype(np.float32)
+    layer = UtteranceNormalization()
+    out = np.asarray(layer(clip))
+    # a 20 dB quieter recording is the same clip shifted down in dB
+    np.testing.assert_allclose(np.asarray(layer(clip - 20)), out, atol=1e-4)
+    # zero padding (-100 dB) and a -200 dB floor are both raised to 80 dB below the peak
+    padded, deeper = clip.copy(), clip.copy()
+    padded[:, 150:] = -100.0
+    deeper[:, 150:] = -200.0
+    np.testing.assert_allclose(np.asarray(layer(padded)), np.asarray(layer(deeper)), atol=1e-4)
+    assert abs(float(out.mean())) < 1e-3 and abs(float(out.std()) - 1) < 1e-3
+
+
+def test_spec_augment_masks_only_while_training():
+    x = np.ones((4, 174, 64), np.float32)
+    layer = SpecAugment(time_masks=2, time_mask_width=20, freq_masks=2, freq_mask_width=8,
+                        max_shift=0, seed=1)  # fmt: skip
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    masked = np.asarray(layer(x, training=True))
+    assert masked.shape == x.shape and set(np.unique(masked)) <= {0.0, 1.0}
+    assert 0 < (masked == 0).mean() < 0.5  # some cells masked, most kept
+
+
+def test_every_candidate_builds_and_round_trips_in_safe_mode(tmp_path):
+    for spec in CANDIDATES:
+        n_features = 40 if spec.features == "mfcc" else 64
+        x = np.random.default_rng(1).normal(-30, 10, size=(3, 174, n_features)).astype(np.float32)
+        model = build_model(spec, n_features=n_features, adapt_on=x)
+        assert model.output_shape == (None, 8)
+        folder = tmp_path / spec.name
+        artifacts.save_model(model, folder, {"model": spec.name, "spec": spec.as_dict()})
+        loaded, labels, metadata = artifacts.load_model(folder)
+        assert labels[0] == "neutral" and labels[7] == "surprised"
+        assert metadata["spec"]["features"] == spec.features
+        np.testing.assert_allclose(
+            loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6
+        )
+        assert not list(folder.glob("*.pkl")) and not (folder / "scaler.json").exists()
+
+
+def test_candidates_differ_from_ours_in_one_ingredient():
+    ours = CANDIDATES[0]
+    assert ours == CNN
+    for spec in CANDIDATES[1:]:
+        changed = [
+            key for key, value in spec.as_dict().items()
+            if key not in ("name", "description") and value != ours.as_dict()[key]
+        ]  # fmt: skip
+        assert len(changed) == 1, (spec.name, changed)
+
+
+def test_standardizer_uses_training_statistics():
+    rng = np.random.default_rng(0)
+    train = rng.normal(5, 2, size=(30, 174, 40)).astype(np.float32)
+    scaler = Standardizer.fit(train)
+    scaled = scaler.transform(train).reshape(-1, 40)
+    np.testing.assert_allclose(scaled.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(scaled.std(0), 1, atol=1e-3)
+    constant = Standardizer.fit(np.ones((2, 3, 4), np.float32))
+    assert np.all(np.isfinite(constant.transform(np.ones((1, 3, 4), np.float32))))
+
+
+@pytest.mark.parametrize(("quick", "epochs"), [(True, None), (False, None), (False, 5)])
+def test_plan_caps_epochs_folds_and_seeds(quick, epochs):
+    plan = Plan.resolve(7, quick=quick, epochs=epochs)
+    if quick:
+        assert plan.folds == [1, 2] and plan.seeds == [7] and plan.spec("cnn").epochs == 3
+    else:
+        assert plan.folds == [1, 2, 3, 4, 5, 6] and plan.seeds == [7, 8, 9]
+        assert plan.spec("cnn").epochs == (5 if epochs else CNN.epochs)
+        assert plan.spec("bilstm").epochs == (5 if epochs else BILSTM.epochs)
+    assert Plan.from_dict(plan.as_dict()) == plan
