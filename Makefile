@@ -27,7 +27,7 @@ NB_PARAMS := seed=$(SEED) quick=$(QUICK) epochs=$(EPOCHS)
 NBCONVERT := $(PY) -m jupyter nbconvert --to html --log-level WARN
 PKG := src/ser
 
-.PHONY: help setup data features train evaluate report demo test lab lint clean
+.PHONY: help setup data features train evaluate report demo test check lab lint clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [QUICK=1] [EPOCHS=n] [SEED=n] [RAVDESS_DIR=path] [OUT=dir]"
@@ -80,8 +80,11 @@ DEMO_PORT ?= 8866
 demo: $(STAMP) ## Serve the upload-and-predict demo (notebook 05) with Voila at http://127.0.0.1:8866
 	$(PY) -m voila notebooks/05_demo.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(DEMO_PORT)
 
-test: $(STAMP) ## Run the test suite (needs RAVDESS_DIR for the notebook tests)
+test: $(STAMP) ## Run the whole test suite (needs RAVDESS_DIR for the notebook tests)
 	$(PY) -m pytest
+
+check: lint ## The fast loop: lint, then the tests not marked slow
+	$(PY) -m pytest -m "not slow" -q
 
 lab: $(STAMP) ## Open JupyterLab with the project kernel
 	$(PY) -m jupyter lab notebooks/

@@ -106,3 +106,41 @@ def test_plan_caps_epochs_folds_and_seeds(quick, epochs):
         assert plan.spec("cnn").epochs == (5 if epochs else CNN.epochs)
         assert plan.spec("bilstm").epochs == (5 if epochs else BILSTM.epochs)
     assert Plan.from_dict(plan.as_dict()) == plan
+
+
+def test_an_averaged_model_predicts_the_mean_and_round_trips(tmp_path):
+    from ser.architectures import average_models
+
+    x = np.random.default_rng(2).normal(-30, 10, size=(3, 174, 64)).astype(np.float32)
+    members = []
+    for seed in (1, 2):
+        __import__("keras").utils.set_random_seed(seed)
+        members.append(build_model(CNN, n_features=64))
+    expected = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
+    ensemble = average_models(members)
+    np.testing.assert_allclose(ensemble.predict(x, verbose=0), expected, atol=1e-6)
+    artifacts.save_model(ensemble, tmp_path, {"model": "cnn_ensemble"})
+    loaded, _, _ = artifacts.load_model(tmp_path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
+
+
+def test_shipping_the_seed_ensemble_averages_the_seeds_models(tmp_path):
+    from ser.experiments import ship, shipped_fold_dir
+
+    plan = Plan(seed=5, seeds=[5, 6])
+    x = np.random.default_rng(3).normal(-30, 10, size=(2, 174, 64)).astype(np.float32)
+    outputs = []
+    for seed in plan.seeds:
+        __import__("keras").utils.set_random_seed(seed)
+        model = build_model(CNN, n_features=64)
+        outputs.append(model.predict(x, verbose=0))
+        metadata = {"model": "cnn", "description": "d", "seed": seed + 1, "validation_uar": 0.5}
+        artifacts.save_model(model, shipped_fold_dir(tmp_path, "cnn", seed), metadata)
+    single = ship("cnn", False, plan, tmp_path, tmp_path / "single")
+    ensemble = ship("cnn", True, plan, tmp_path, tmp_path / "ensemble")
+    np.testing.assert_allclose(
+        artifacts.load_model(single)[0].predict(x, verbose=0), outputs[0], atol=1e-6
+    )
+    model, _, info = artifacts.load_model(ensemble)
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.mean(outputs, axis=0), atol=1e-6)
+    assert info["model"] == "cnn_ensemble" and info["members"] == 2 and info["seed"] == [6, 7]

@@ -5,8 +5,9 @@
   its spec, its feature parameters, the actors it was trained on, validated
   on and never saw, its seed and validation score. JSON only, no pickle; the
   model loads in Keras safe mode.
-- ``models/runs/<spec>/<protocol>/seed_<n>/``: out-of-split predictions
-  (``predictions.csv``) and training curves and timings (``training.json``) of
+- ``models/runs/<spec>/<protocol>/seed_<n>/``: out-of-split predictions of the
+  test clips (``predictions.csv``) and of the validation clips
+  (``validation.csv``), and training curves and timings (``training.json``) of
   every model trained by notebook 03, for notebook 04.
 - ``models/runs/plan.json``: the settings the run used.
 """
@@ -66,6 +67,8 @@ def save_run(run: ProtocolRun, runs_dir: Path) -> Path:
     folder = run_folder(runs_dir, run.spec, run.protocol, run.seed)
     folder.mkdir(parents=True, exist_ok=True)
     run.predictions.to_csv(folder / "predictions.csv", index=False, float_format="%.6f")
+    if run.validation is not None:
+        run.validation.to_csv(folder / "validation.csv", index=False, float_format="%.6f")
     payload = {
         "histories": run.histories, "seconds": run.seconds,
         "validation_uar": run.validation_uar, "best_epochs": run.best_epochs,
@@ -88,6 +91,7 @@ def load_run(runs_dir: Path, spec: str, protocol: str, seed: int) -> ProtocolRun
         spec, protocol, seed, pd.read_csv(folder / "predictions.csv"),
         by_fold(payload["validation_uar"]), by_fold(payload["histories"]),
         by_fold(payload["seconds"]), by_fold(payload["best_epochs"]),
+        pd.read_csv(folder / "validation.csv") if (folder / "validation.csv").exists() else None,
     )  # fmt: skip
 
 

@@ -14,15 +14,16 @@ ablation, after the choice.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import balanced_accuracy_score
 
 from ser import artifacts
-from ser.architectures import BILSTM, CNN, ModelSpec
+from ser.architectures import BILSTM, CNN, ModelSpec, average_models
+from ser.config import EMOTION_NAMES
 from ser.environment import versions
 from ser.evaluation import (
     BASELINE_DESCRIPTIONS,
@@ -35,7 +36,7 @@ from ser.evaluation import (
 )
 from ser.features import FeatureParams
 from ser.splits import EMOBOX_FOLDS, SHIPPED_MODEL_FOLD, protocol_splits
-from ser.training import ProtocolRun, run_protocol
+from ser.training import PROBABILITY_COLUMNS, ProtocolRun, run_protocol
 
 # Our model and, one change each, the candidates it was chosen from. Every
 # candidate differs from the first in one ingredient, so the same trainings
@@ -118,8 +119,8 @@ def train_runs(
     return run
 
 
-def _keep_shipped_candidate(index: pd.DataFrame, plan: Plan, spec: ModelSpec, runs_dir: Path):
-    """A ``keep`` hook that saves the shipped fold's model of a candidate beside its run."""
+def _keep_shipped_fold(index: pd.DataFrame, plan: Plan, spec: ModelSpec, runs_dir: Path, seed: int):
+    """A ``keep`` hook that saves the shipped fold's model of a run beside the runs."""
 
     def keep(split, trained):
         if split.fold != plan.shipped_fold:
@@ -131,16 +132,17 @@ def _keep_shipped_candidate(index: pd.DataFrame, plan: Plan, spec: ModelSpec, ru
             "held_out_actors": sorted(int(a) for a in set(actors[split.test])),
             "trained_on_actors": sorted(int(a) for a in set(actors[split.train])),
             "validation_actors": sorted(int(a) for a in set(actors[split.validation])),
-            "validation_uar": trained.validation_uar, "seed": plan.seed + split.fold,
+            "validation_uar": trained.validation_uar, "seed": seed + split.fold,
             "epochs_trained": len(trained.history["loss"]), "fold": split.fold,
         }  # fmt: skip
-        artifacts.save_model(trained.model, candidate_model_dir(runs_dir, spec.name), metadata)
+        artifacts.save_model(trained.model, shipped_fold_dir(runs_dir, spec.name, seed), metadata)
 
     return keep
 
 
-def candidate_model_dir(runs_dir: Path, name: str) -> Path:
-    return Path(runs_dir) / name / "shipped_fold_model"
+def shipped_fold_dir(runs_dir: Path, name: str, seed: int) -> Path:
+    """Where a run keeps its model of the shipped fold (the candidates to ship)."""
+    return Path(runs_dir) / name / "shipped_fold_model" / f"seed_{seed}"
 
 
 def train_reference(index, features, plan: Plan, runs_dir: Path) -> dict[str, ProtocolRun]:
@@ -155,7 +157,7 @@ def train_candidates(index, features, plan: Plan, runs_dir: Path) -> dict[str, P
     """Every candidate on the speaker-independent folds, seed ``plan.seed``."""
     runs = {}
     for spec in CANDIDATES:
-        keep = _keep_shipped_candidate(index, plan, plan.spec(spec.name), runs_dir)
+        keep = _keep_shipped_fold(index, plan, plan.spec(spec.name), runs_dir, plan.seed)
         runs[spec.name] = train_runs(
             spec.name, "speaker_independent", index, features, plan, runs_dir,
             seed=plan.seed, keep=keep,
@@ -177,7 +179,7 @@ def selection_table(runs: dict[str, ProtocolRun]) -> pd.DataFrame:
 
 
 SELECTION_RULE = (
-    "the candidate with the highest validation UA, averaged over the six folds' validation "
+    "the candidate with the highest validation UA, averaged over the folds' validation "
     "actors (the first listed wins a tie)"
 )
 
@@ -187,28 +189,82 @@ def choose(selection: pd.DataFrame) -> str:
     return str(selection["validation UA"].idxmax())
 
 
-def ship(chosen: str, runs_dir: Path, models_dir: Path) -> Path:
-    """Copy the chosen candidate's shipped-fold model into ``models_dir``."""
-    source = candidate_model_dir(runs_dir, chosen)
-    models_dir = Path(models_dir)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    for name in (artifacts.MODEL_FILE, artifacts.LABELS_FILE):
-        shutil.copyfile(source / name, models_dir / name)
-    return models_dir
-
-
 def train_final(chosen: str, index, features, plan: Plan, runs_dir: Path) -> list[ProtocolRun]:
     """The chosen model with the remaining seeds (speaker-independent) and every seed (random)."""
     runs = []
+    spec = plan.spec(chosen)
     for seed in plan.seeds:
         if seed != plan.seed:  # plan.seed's speaker-independent run is the candidate run
-            runs.append(
-                train_runs(
-                    chosen, "speaker_independent", index, features, plan, runs_dir, seed=seed
-                )
-            )
+            keep = _keep_shipped_fold(index, plan, spec, runs_dir, seed)
+            runs.append(train_runs(chosen, "speaker_independent", index, features, plan,
+                                   runs_dir, seed=seed, keep=keep))  # fmt: skip
         runs.append(train_runs(chosen, "random", index, features, plan, runs_dir, seed=seed))
     return runs
+
+
+def average_runs(runs: list[ProtocolRun], part: str = "predictions") -> pd.DataFrame:
+    """The seed ensemble's predictions: every clip's class probabilities averaged over runs."""
+    frames = [getattr(run, part).sort_values("clip_id", ignore_index=True) for run in runs]
+    first = frames[0]
+    assert all(f["clip_id"].equals(first["clip_id"]) for f in frames), "runs cover other clips"
+    mean = np.mean([f[PROBABILITY_COLUMNS].to_numpy() for f in frames], axis=0)
+    averaged = first[["clip_id", "fold", "emotion"]].copy()
+    averaged["predicted"] = [EMOTION_NAMES[i] for i in mean.argmax(axis=1)]
+    averaged[PROBABILITY_COLUMNS] = mean
+    return averaged
+
+
+def _validation_uar_by_fold(frame: pd.DataFrame) -> dict[int, float]:
+    return {
+        int(fold): float(balanced_accuracy_score(part["emotion"], part["predicted"]))
+        for fold, part in frame.groupby("fold", sort=True)
+    }
+
+
+def ensemble_table(chosen: str, plan: Plan, runs_dir: Path) -> pd.DataFrame:
+    """Validation UA per fold of each seed of the chosen model and of their average (ensemble)."""
+    runs = [artifacts.load_run(runs_dir, chosen, "speaker_independent", s) for s in plan.seeds]
+    columns = {f"seed {run.seed}": run.validation_uar for run in runs}
+    columns[ENSEMBLE_COLUMN] = _validation_uar_by_fold(average_runs(runs, "validation"))
+    table = pd.DataFrame(columns).rename_axis("fold")
+    table.loc["mean"] = table.mean()
+    return table
+
+
+ENSEMBLE_COLUMN = "seed ensemble"
+ENSEMBLE_RULE = (
+    "ship the seed ensemble if its mean validation UA is higher than the mean of the single "
+    "seeds' validation UA"
+)
+
+
+def choose_ensemble(table: pd.DataFrame) -> bool:
+    """The rule: the ensemble only if it beats the average single model on validation actors."""
+    singles = [c for c in table.columns if c != ENSEMBLE_COLUMN]
+    return (
+        len(singles) > 1 and table.loc["mean", ENSEMBLE_COLUMN] > table.loc["mean", singles].mean()
+    )
+
+
+def ship(chosen: str, ensemble: bool, plan: Plan, runs_dir: Path, models_dir: Path) -> Path:
+    """Write the shipped model into ``models_dir``: the chosen model of the shipped fold
+    (seed ``plan.seed``), or the average of its seeds' models when ``ensemble``."""
+    seeds = plan.seeds if ensemble else [plan.seed]
+    members = [artifacts.load_model(shipped_fold_dir(runs_dir, chosen, seed)) for seed in seeds]
+    model, _, metadata = members[0]
+    if ensemble:
+        model = average_models([member[0] for member in members], name=f"ser_{chosen}_ensemble")
+        metadata = {
+            **metadata, "model": ensemble_name(chosen), "members": len(members),
+            "description": f"{metadata['description']}; average of {len(members)} seeds",
+            "seed": [member[2]["seed"] for member in members],
+            "validation_uar": None,  # each member's own score is in its run folder
+        }  # fmt: skip
+    return artifacts.save_model(model, models_dir, metadata)
+
+
+def ensemble_name(chosen: str) -> str:
+    return f"{chosen}_ensemble"
 
 
 def stopping_table(run: ProtocolRun) -> pd.DataFrame:
@@ -244,18 +300,18 @@ def timing_table(runs: list[ProtocolRun]) -> pd.DataFrame:
 SELECTION_FILE = "selection.json"
 
 
-def record_selection(selection: pd.DataFrame, chosen: str, runs_dir: Path) -> Path:
-    """Write the selection table (validation scores only) and the choice, for notebook 04."""
+def record_selection(selection: pd.DataFrame, chosen: str, ensemble: bool, runs_dir: Path) -> Path:
+    """Write the selection table (validation scores only) and the choices, for notebook 04."""
     rows = [
         {"candidate": name, "description": SPECS[name].description,
          "validation_uar_mean": float(row["validation UA"]),
          "validation_uar_std": float(row["± std over folds"])}
         for name, row in selection.iterrows()
     ]  # fmt: skip
+    record = {"chosen": chosen, "rule": SELECTION_RULE, "candidates": rows,
+              "ensemble": bool(ensemble), "ensemble_rule": ENSEMBLE_RULE}  # fmt: skip
     path = Path(runs_dir) / SELECTION_FILE
-    path.write_text(
-        json.dumps({"chosen": chosen, "rule": SELECTION_RULE, "candidates": rows}, indent=2) + "\n"
-    )
+    path.write_text(json.dumps(record, indent=2) + "\n")
     return path
 
 
@@ -279,8 +335,11 @@ def assemble_metrics(
     chosen = selection["chosen"]
     predictions: dict[str, pd.DataFrame] = {}
 
+    seconds: dict[tuple[str, str, int], float] = {}  # (model, protocol, seed) -> training seconds
+
     def result(name: str, protocol: str, seed: int) -> ProtocolResult:
         run = artifacts.load_run(runs_dir, name, protocol, seed)
+        seconds[name, protocol, seed] = float(sum(run.seconds.values()))
         if seed == plan.seed:
             predictions[f"{name}/{protocol}"] = run.predictions
         return ProtocolResult.from_predictions(run.predictions, protocol, actors)
@@ -288,11 +347,26 @@ def assemble_metrics(
     models: dict[str, ModelResult] = {}
     protocols = ("speaker_independent", "random")
     by_seed = {p: [result(chosen, p, seed) for seed in plan.seeds] for p in protocols}
-    models[chosen] = ModelResult(
-        chosen, "ours", SPECS[chosen].description,
-        {p: by_seed[p][plan.seeds.index(plan.seed)] for p in protocols},
-        {p: SeedSpread.from_results(plan.seeds, by_seed[p]) for p in protocols},
-    )  # fmt: skip
+    spreads = {p: SeedSpread.from_results(plan.seeds, by_seed[p]) for p in protocols}
+    single = {p: by_seed[p][plan.seeds.index(plan.seed)] for p in protocols}
+    if selection["ensemble"]:
+        ours = ensemble_name(chosen)
+        for p in protocols:
+            runs = [artifacts.load_run(runs_dir, chosen, p, seed) for seed in plan.seeds]
+            predictions[f"{ours}/{p}"] = average_runs(runs)
+        models[ours] = ModelResult(
+            ours, "ours", f"{SPECS[chosen].description}; class probabilities averaged over "
+            f"{len(plan.seeds)} seeds",
+            {p: ProtocolResult.from_predictions(predictions[f"{ours}/{p}"], p, actors) for p in protocols},
+            spreads,
+        )  # fmt: skip
+        models[chosen] = ModelResult(
+            chosen, "ablation", f"a single model (seed {plan.seed}) instead of the seed ensemble",
+            single,
+        )  # fmt: skip
+    else:
+        ours = chosen
+        models[chosen] = ModelResult(chosen, "ours", SPECS[chosen].description, single, spreads)
     for spec in CANDIDATES:
         if spec.name != chosen:
             models[spec.name] = ModelResult(
@@ -321,9 +395,16 @@ def assemble_metrics(
         models[name] = ModelResult(
             name, "baseline", BASELINE_DESCRIPTIONS[name], results, notes=notes
         )
+    for (name, protocol, seed), spent in seconds.items():
+        owners = [name] if seed == plan.seed else []
+        if name == chosen and ours != chosen:
+            owners.append(ours)  # the ensemble costs every seed's training
+        for owner in owners:
+            by_protocol = models[owner].notes.setdefault("training_seconds", {})
+            by_protocol[protocol] = by_protocol.get(protocol, 0.0) + spent
     shipped = evaluate_shipped_model(index, features, models_dir)
     metrics = Metrics(
-        models=models, ours=chosen, reference=BILSTM.name, selection=selection["candidates"],
+        models=models, ours=ours, reference=BILSTM.name, selection=selection["candidates"],
         shipped=shipped, plan=plan.as_dict(), versions=versions(),
     )  # fmt: skip
     return metrics, predictions

@@ -136,27 +136,48 @@ def train_model(
 
 @dataclass
 class TrainedSplit:
-    """One split's trained model and what it predicted."""
+    """One split's trained model, its curves, and its validation probabilities."""
 
     model: object
     scaler: Standardizer | None
     history: dict[str, list[float]]
+    validation_probabilities: np.ndarray
     validation_uar: float
     seconds: float
 
 
 @dataclass
 class ProtocolRun:
-    """Out-of-split predictions of one model spec under one protocol and seed."""
+    """Out-of-split predictions of one model spec under one protocol and seed.
+
+    ``predictions`` holds the test clips, ``validation`` the validation clips
+    (for choices and calibration); both one row per clip with clip_id, fold,
+    emotion, predicted and a ``p_<emotion>`` column per class.
+    """
 
     spec: str
     protocol: str
     seed: int
-    predictions: pd.DataFrame  # one row per test clip: clip_id, fold, emotion, predicted, p_*
+    predictions: pd.DataFrame
     validation_uar: dict[int, float]  # fold -> UA on that fold's validation actors
     histories: dict[int, dict[str, list[float]]]
     seconds: dict[int, float]
     best_epochs: dict[int, int] = field(default_factory=dict)
+    validation: pd.DataFrame | None = None
+
+
+PROBABILITY_COLUMNS = [f"p_{emotion}" for emotion in EMOTION_NAMES]
+
+
+def prediction_frame(index: pd.DataFrame, positions, fold: int, probabilities) -> pd.DataFrame:
+    """One row per clip: id, fold, true and predicted emotion, and every class probability."""
+    probabilities = np.asarray(probabilities)
+    frame = pd.DataFrame(probabilities, columns=PROBABILITY_COLUMNS)
+    frame.insert(0, "predicted", [EMOTION_NAMES[i] for i in probabilities.argmax(axis=1)])
+    frame.insert(0, "emotion", index["emotion"].to_numpy()[positions])
+    frame.insert(0, "fold", fold)
+    frame.insert(0, "clip_id", index["clip_id"].to_numpy()[positions])
+    return frame
 
 
 def fit_split(
@@ -171,22 +192,18 @@ def fit_split(
         spec, prepare(features[split.train]), labels[split.train], x_val,
         labels[split.validation], seed=seed, label=label,
     )  # fmt: skip
-    validation_uar = unweighted_accuracy(labels[split.validation], predict_proba(model, x_val))
-    return TrainedSplit(model, scaler, history, validation_uar, time.perf_counter() - start)
+    probabilities = predict_proba(model, x_val)
+    uar = unweighted_accuracy(labels[split.validation], probabilities)
+    return TrainedSplit(model, scaler, history, probabilities, uar, time.perf_counter() - start)
 
 
 def predict_test_clips(trained: TrainedSplit, index: pd.DataFrame, features, split) -> pd.DataFrame:
-    """One row per test clip of ``split``: true and predicted emotion and every probability."""
+    """The test clips of ``split`` as a :func:`prediction_frame`."""
     x = features[split.test]
     probabilities = predict_proba(
         trained.model, trained.scaler.transform(x) if trained.scaler else x
     )
-    part = pd.DataFrame(probabilities, columns=[f"p_{e}" for e in EMOTION_NAMES])
-    part.insert(0, "predicted", [EMOTION_NAMES[i] for i in probabilities.argmax(axis=1)])
-    part.insert(0, "emotion", index["emotion"].to_numpy()[split.test])
-    part.insert(0, "fold", split.fold)
-    part.insert(0, "clip_id", index["clip_id"].to_numpy()[split.test])
-    return part
+    return prediction_frame(index, split.test, split.fold, probabilities)
 
 
 def run_protocol(
@@ -198,7 +215,14 @@ def run_protocol(
     ``keep(split, trained)`` is called for every split, e.g. to save the shipped model.
     """
     labels = index["emotion_code"].to_numpy() - 1
-    parts, validation_uar, histories, seconds, best_epochs = [], {}, {}, {}, {}
+    parts, validation_parts, validation_uar, histories, seconds, best_epochs = (
+        [],
+        [],
+        {},
+        {},
+        {},
+        {},
+    )
     for split in splits:
         tag = f"[{spec.name} {split.protocol}" + (f" fold {split.fold}" if split.fold else "")
         tag += f" seed {seed}] "
@@ -206,6 +230,9 @@ def run_protocol(
               f"test {len(split.test)}", flush=True)  # fmt: skip
         trained = fit_split(spec, features, labels, split, seed=seed + split.fold, label=tag)
         parts.append(predict_test_clips(trained, index, features, split))
+        validation_parts.append(
+            prediction_frame(index, split.validation, split.fold, trained.validation_probabilities)
+        )
         validation_uar[split.fold] = trained.validation_uar
         histories[split.fold] = trained.history
         seconds[split.fold] = trained.seconds
@@ -221,4 +248,5 @@ def run_protocol(
     return ProtocolRun(
         spec.name, splits[0].protocol, seed, pd.concat(parts, ignore_index=True),
         validation_uar, histories, seconds, best_epochs,
+        pd.concat(validation_parts, ignore_index=True),
     )  # fmt: skip
