@@ -124,3 +124,27 @@ def test_metrics_file_round_trips(tmp_path):
     assert again.ours == "cnn" and again.si("cnn").folds[1].test_actors == [2, 12]
     assert again.shipped.scores.test_actors == [1, 11, 20, 21]
     assert again.models["cnn"].seeds["speaker_independent"].std["uar"] == pytest.approx(0.0123)
+
+
+def test_average_runs_and_the_ensemble_rule():
+    from ser.experiments import ENSEMBLE_COLUMN, average_runs, choose_ensemble
+    from ser.training import PROBABILITY_COLUMNS
+
+    def run(seed, calm_probability):
+        frame = pd.DataFrame({"clip_id": ["b", "a"], "fold": [1, 1], "emotion": ["calm", "sad"]})
+        probabilities = np.zeros((2, len(PROBABILITY_COLUMNS)))
+        probabilities[:, 1], probabilities[:, 3] = calm_probability, 1 - calm_probability
+        frame["predicted"] = ["calm" if calm_probability > 0.5 else "sad"] * 2
+        frame[PROBABILITY_COLUMNS] = probabilities
+        return ProtocolRun("cnn", "speaker_independent", seed, frame, {1: 0.5}, {}, {})
+
+    averaged = average_runs([run(1, 0.9), run(2, 0.2)])
+    assert averaged["clip_id"].tolist() == ["a", "b"]
+    assert averaged["p_calm"].tolist() == pytest.approx([0.55, 0.55])
+    assert averaged["predicted"].tolist() == ["calm", "calm"]
+    table = pd.DataFrame({"seed 1": [0.5, 0.6], "seed 2": [0.6, 0.7], ENSEMBLE_COLUMN: [0.6, 0.7]})
+    table.loc["mean"] = table.mean()
+    assert choose_ensemble(table)  # 0.65 > mean of singles 0.6
+    table[ENSEMBLE_COLUMN] = [0.5, 0.6, 0.55]
+    assert not choose_ensemble(table)
+    assert not choose_ensemble(table[["seed 1", ENSEMBLE_COLUMN]])  # one seed: nothing to average

@@ -16,7 +16,7 @@ from IPython.display import HTML, Audio, display
 from ser.audio import AudioError
 from ser.config import AUDIO_SUFFIXES, SAMPLES_DIR
 from ser.dataset import parse_filename
-from ser.plots import plot_waveform
+from ser.plots import plot_waveform, show_figure
 from ser.predict import Prediction, Predictor
 
 ACCEPT = ",".join(AUDIO_SUFFIXES) + ",audio/*"
@@ -97,9 +97,7 @@ def render_prediction(predictor: Predictor, source, name: str) -> Prediction | N
         f"<div>{html.escape(name)}: {prediction.duration_s:.2f} s ({windows})</div>"
         f"{probability_bars(prediction)}</div>"
     ))  # fmt: skip
-    fig = plot_signal(prediction, predictor)
-    plt.show(fig)
-    plt.close(fig)
+    show_figure(plot_signal(prediction, predictor))
     display(Audio(prediction.samples, rate=predictor.params.sample_rate))
     return prediction
 

@@ -275,14 +275,12 @@ def stopping_table(run: ProtocolRun) -> pd.DataFrame:
     """
     rows = []
     for fold, history in sorted(run.histories.items()):
-        by_loss = int(np.argmin(history["val_loss"])) if "val_loss" in history else None
-        uar = history["val_uar"]
-        best = int(np.argmax(uar))
+        epochs, uar = history["val_epoch"], history["val_uar"]
+        by_loss, best = int(np.argmin(history["val_loss"])), int(np.argmax(uar))
         rows.append({
-            "fold": fold, "epochs run": len(uar),
-            "lowest val loss at epoch": None if by_loss is None else by_loss + 1,
-            "val UA there": None if by_loss is None else uar[by_loss],
-            "highest val UA at epoch": best + 1, "val UA there ": uar[best],
+            "fold": fold, "epochs run": len(history["loss"]),
+            "lowest val loss at epoch": int(epochs[by_loss]), "val UA there": uar[by_loss],
+            "highest val UA at epoch": int(epochs[best]), "val UA there ": uar[best],
         })  # fmt: skip
     return pd.DataFrame(rows).set_index("fold")
 

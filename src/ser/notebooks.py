@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         if not sep:
             parser.error(f"parameter {item!r} is not KEY=VALUE")
         parameters[key] = parse_value(value)
+    print(f"running {args.source} ...", flush=True)
     used = execute(args.source, args.output, parameters)
     shown = " ".join(f"{k}={v!r}" for k, v in used.items()) or "defaults"
     print(f"executed {args.source} -> {args.output} ({shown})")

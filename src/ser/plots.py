@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 from pathlib import Path
 
 import librosa
@@ -17,10 +20,37 @@ from ser.config import EMOTION_NAMES, FIGURES_DIR, HOP_LENGTH, N_FFT, SAMPLE_RAT
 sns.set_theme(style="whitegrid", context="notebook")
 
 
-def save_figure(fig: plt.Figure, name: str, folder: Path = FIGURES_DIR) -> None:
-    """Save ``fig`` as ``folder/name.png`` (150 dpi); the notebook shows the figure itself."""
+def describe_figure(fig: plt.Figure) -> str:
+    """Alternative text for a figure, from its suptitle and its axes' titles and labels."""
+    parts = []
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        title = ax.get_title() or ax.get_ylabel()
+        if title and title not in parts:
+            parts.append(title)
+    return "Figure: " + ("; ".join(parts) if parts else "untitled")
+
+
+def show_figure(fig: plt.Figure, alt: str | None = None) -> None:
+    """Show ``fig`` in a notebook as an image with alternative text, then close it."""
+    from IPython.display import HTML, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    data = base64.b64encode(buffer.getvalue()).decode()
+    text = html.escape(alt or describe_figure(fig), quote=True)
+    display(HTML(f'<img alt="{text}" style="max-width: 100%" src="data:image/png;base64,{data}">'))
+    plt.close(fig)
+
+
+def save_figure(
+    fig: plt.Figure, name: str, folder: Path = FIGURES_DIR, alt: str | None = None
+) -> None:
+    """Save ``fig`` as ``folder/name.png`` (150 dpi) and show it with alternative text."""
     folder.mkdir(parents=True, exist_ok=True)
     fig.savefig(folder / f"{name}.png", dpi=150, bbox_inches="tight")
+    show_figure(fig, alt)
 
 
 def plot_waveform(ax: plt.Axes, samples: np.ndarray, sample_rate: int) -> None:
@@ -161,8 +191,8 @@ def plot_training_curves(histories: dict[str, dict[int, dict[str, list[float]]]]
             colour += 1
             epochs = np.arange(1, len(history["loss"]) + 1)
             loss_ax.plot(epochs, history["loss"], "--", color=c, alpha=0.6)
-            loss_ax.plot(epochs, history["val_loss"], "-", color=c, label=label)
-            ua_ax.plot(epochs, history["val_uar"], "-", color=c, label=label)
+            loss_ax.plot(history["val_epoch"], history["val_loss"], "-", color=c, label=label)
+            ua_ax.plot(history["val_epoch"], history["val_uar"], "-", color=c, label=label)
     loss_ax.set(title="loss (dashed: training, solid: validation)", xlabel="epoch", ylabel="loss")
     ua_ax.set(title="UA on the validation actors", xlabel="epoch", ylabel="UA")
     ua_ax.legend(fontsize=8, ncol=2)

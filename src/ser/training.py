@@ -9,6 +9,7 @@ test clips get one prediction each.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -26,6 +27,21 @@ from ser.config import EMOTION_NAMES
 tf.get_logger().setLevel("ERROR")
 
 LOG_EVERY = 10  # one line every 10th epoch (and the last); the curves show all
+VALIDATE_EVERY = 5  # fixed-schedule models: validation curve points every 5th epoch
+
+
+def progress(line: str) -> None:
+    """Print a progress line; inside a notebook kernel, also to the terminal running it.
+
+    The kernel runs with fd capture off (see :mod:`ser.notebooks`), so the
+    process's own stderr is the terminal of ``make report``: a reader there can
+    see which model, fold and epoch is training.
+    """
+    print(line, flush=True)
+    terminal = sys.__stderr__
+    if terminal is not None and terminal is not sys.stderr:
+        terminal.write(line + "\n")
+        terminal.flush()
 
 
 def seed_everything(seed: int) -> None:
@@ -63,20 +79,47 @@ def unweighted_accuracy(y_true, probabilities) -> float:
 
 
 def predict_proba(model, features: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities, ``(n, n_classes)``, without Keras' progress output."""
-    return np.asarray(model.predict(features, batch_size=batch_size, verbose=0))
+    """Class probabilities, ``(n, n_classes)``, in inference mode.
+
+    Calls the model directly on batches: ``model.predict`` builds a new input
+    pipeline on every call, which costs more than the forward pass on a few
+    hundred clips.
+    """
+    features = np.asarray(features, dtype=np.float32)
+    if len(features) == 0:
+        return np.zeros((0, N_CLASSES), np.float32)
+    batches = [
+        np.asarray(model(features[i : i + batch_size], training=False))
+        for i in range(0, len(features), batch_size)
+    ]
+    return np.concatenate(batches)
 
 
 class ValidationUA(keras.callbacks.Callback):
-    """Adds ``val_uar`` (UA on the validation clips) to each epoch's logs."""
+    """Scores the validation clips every ``every`` epochs (and after the last).
 
-    def __init__(self, x_val: np.ndarray, y_val: np.ndarray):
+    Adds ``val_uar`` and ``val_loss`` (cross-entropy) to those epochs' logs, for
+    early stopping, and keeps them with their epoch numbers in ``self.record``.
+    """
+
+    def __init__(self, x_val: np.ndarray, y_val: np.ndarray, every: int = 1):
         super().__init__()
-        self.x_val, self.y_val = x_val, y_val
+        self.x_val, self.y_val, self.every = x_val, y_val, every
+        self.record: dict[str, list[float]] = {"val_epoch": [], "val_uar": [], "val_loss": []}
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None and len(self.y_val):
-            logs["val_uar"] = unweighted_accuracy(self.y_val, predict_proba(self.model, self.x_val))
+        done = epoch + 1
+        if logs is None or not len(self.y_val):
+            return
+        if done % self.every and done != self.params.get("epochs"):
+            return
+        probabilities = predict_proba(self.model, self.x_val)
+        chosen = probabilities[np.arange(len(self.y_val)), self.y_val]
+        logs["val_uar"] = unweighted_accuracy(self.y_val, probabilities)
+        logs["val_loss"] = float(-np.mean(np.log(np.clip(chosen, 1e-7, 1.0))))
+        for key, value in (("val_epoch", done), ("val_uar", logs["val_uar"]),
+                           ("val_loss", logs["val_loss"])):  # fmt: skip
+            self.record[key].append(float(value))
 
 
 class EpochLine(keras.callbacks.Callback):
@@ -95,11 +138,10 @@ class EpochLine(keras.callbacks.Callback):
             return
         logs = logs or {}
         elapsed = time.perf_counter() - self.start
-        print(
+        progress(
             f"{self.label}epoch {done:3d}/{self.total}  loss {logs.get('loss', math.nan):.3f}  "
             f"acc {logs.get('accuracy', math.nan):.3f}  val_uar {logs.get('val_uar', math.nan):.3f}  "
-            f"{elapsed:.0f}s, at most {elapsed / done * (self.total - done):.0f}s left",
-            flush=True,
+            f"{elapsed:.0f}s, at most {elapsed / done * (self.total - done):.0f}s left"
         )
 
 
@@ -107,7 +149,10 @@ def train_model(
     spec: ModelSpec, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     y_val: np.ndarray, *, seed: int, label: str = "",
 ):  # fmt: skip
-    """Train a fresh model of ``spec``; return (model, history with ``val_uar`` per epoch).
+    """Train a fresh model of ``spec``; return (model, history).
+
+    The history has ``loss`` and ``accuracy`` per epoch and ``val_uar`` and
+    ``val_loss`` at the epochs listed in ``val_epoch``.
 
     With ``spec.patience`` training stops once validation UA has not improved for
     that many epochs and the best epoch's weights are kept; without it the
@@ -119,7 +164,10 @@ def train_model(
         spec, x_train.shape[1], x_train.shape[2], steps_per_epoch=steps, adapt_on=x_train,
         seed=seed,
     )  # fmt: skip
-    callbacks = [ValidationUA(x_val, y_val), EpochLine(label)]
+    # Early stopping needs the validation score every epoch; a fixed schedule only
+    # needs it for the curves, so it is computed every VALIDATE_EVERY epochs.
+    validation = ValidationUA(x_val, y_val, every=1 if spec.patience else VALIDATE_EVERY)
+    callbacks = [validation, EpochLine(label)]
     if spec.patience:
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -129,9 +177,11 @@ def train_model(
     history = model.fit(
         x_train, keras.utils.to_categorical(y_train, N_CLASSES), epochs=spec.epochs,
         batch_size=spec.batch_size, shuffle=True, callbacks=callbacks, verbose=0,
-        validation_data=(x_val, keras.utils.to_categorical(y_val, N_CLASSES)),
     )  # fmt: skip
-    return model, {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    curves = {
+        k: [float(v) for v in vs] for k, vs in history.history.items() if not k.startswith("val_")
+    }
+    return model, {**curves, **validation.record}
 
 
 @dataclass
@@ -226,8 +276,8 @@ def run_protocol(
     for split in splits:
         tag = f"[{spec.name} {split.protocol}" + (f" fold {split.fold}" if split.fold else "")
         tag += f" seed {seed}] "
-        print(f"{tag}train {len(split.train)} clips, validate {len(split.validation)}, "
-              f"test {len(split.test)}", flush=True)  # fmt: skip
+        progress(f"{tag}train {len(split.train)} clips, validate {len(split.validation)}, "
+                 f"test {len(split.test)}")  # fmt: skip
         trained = fit_split(spec, features, labels, split, seed=seed + split.fold, label=tag)
         parts.append(predict_test_clips(trained, index, features, split))
         validation_parts.append(
@@ -236,14 +286,14 @@ def run_protocol(
         validation_uar[split.fold] = trained.validation_uar
         histories[split.fold] = trained.history
         seconds[split.fold] = trained.seconds
-        curve = trained.history.get("val_uar", [])
+        curve, epochs = trained.history["val_uar"], trained.history["val_epoch"]
         best_epochs[split.fold] = (
-            int(np.argmax(curve)) + 1 if spec.patience and curve else len(trained.history["loss"])
+            int(epochs[int(np.argmax(curve))]) if spec.patience else len(trained.history["loss"])
         )
         if keep is not None:
             keep(split, trained)
-        print(f"{tag}{len(trained.history['loss'])} epochs, validation UA "
-              f"{trained.validation_uar:.3f}, {trained.seconds:.0f}s", flush=True)  # fmt: skip
+        progress(f"{tag}{len(trained.history['loss'])} epochs, validation UA "
+                 f"{trained.validation_uar:.3f}, {trained.seconds:.0f}s")  # fmt: skip
         keras.backend.clear_session()
     return ProtocolRun(
         spec.name, splits[0].protocol, seed, pd.concat(parts, ignore_index=True),
