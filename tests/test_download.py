@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ser.dataset import audit_tree
+from ser.dataset import DatasetError, audit_tree
 from ser.download import DownloadError, download, ensure_ravdess, extract
 
 
@@ -157,7 +157,7 @@ def test_ravdess_dir_is_used_in_place(tmp_path, monkeypatch):
     assert ensure_ravdess(url="http://127.0.0.1:9/never", raw_dir=tmp_path / "raw") == tmp_path
     assert not (tmp_path / "raw").exists()
     monkeypatch.setenv("RAVDESS_DIR", str(tmp_path / "missing"))
-    with pytest.raises(Exception, match="is not a folder"):
+    with pytest.raises(DatasetError, match="is not a folder"):
         ensure_ravdess()
 
 

@@ -121,3 +121,15 @@ def test_quick_report_end_to_end(ravdess_root, tmp_path):
     assert (committed.read_bytes() if committed.exists() else None) == committed_before
     for name in ("model_card.md", "emotion_model.keras", "labels.json"):
         assert (out / "models" / name).exists()
+
+
+def test_model_card_reads_its_numbers_and_names_the_ensemble():
+    from ser.report import model_card
+
+    from .conftest import make_metrics
+
+    metrics = make_metrics()
+    card = model_card(metrics)
+    assert "0.432" in card and "1, 11, 20, 21" in card and "1,234 parameters" in card
+    metrics.shipped.model = "cnn_ensemble"
+    assert "cnn_ensemble" in model_card(metrics)

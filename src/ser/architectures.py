@@ -68,6 +68,27 @@ class ModelSpec:
     def with_changes(self, name: str, description: str = "", **changes) -> ModelSpec:
         return replace(self, name=name, description=description, **changes)
 
+    def summary(self) -> str:
+        """The whole recipe in words, generated from the fields."""
+        if self.architecture == "bilstm":
+            stop = (f"early stopping on validation UA (patience {self.patience}, at most "
+                    f"{self.epochs} epochs)" if self.patience else f"{self.epochs} epochs")  # fmt: skip
+            return (f"the original BiLSTM on {self.features} standardised on the training clips; "
+                    f"Adam (learning rate {self.learning_rate:g}), batch {self.batch_size}, {stop}")  # fmt: skip
+        augmentation = (
+            f"SpecAugment ({self.time_masks} time mask ≤ {self.time_mask_width} frames, "
+            f"{self.freq_masks} frequency mask ≤ {self.freq_mask_width} bands, shift ≤ "
+            f"{self.max_shift} frames)" if self.augmentation else "no augmentation"
+        )  # fmt: skip
+        return (
+            f"{self.features} features, {self.normalisation} normalisation inside the model, "
+            f"{augmentation}, {len(self.channels)} convolution blocks "
+            f"({', '.join(map(str, self.channels))} channels), {self.pooling} pooling, dropout "
+            f"{self.dropout:g}; AdamW with a cosine schedule (learning rate {self.learning_rate:g}, "
+            f"weight decay {self.weight_decay:g}), label smoothing {self.label_smoothing:g}, "
+            f"{self.epochs} epochs, batch {self.batch_size}"
+        )
+
     def as_dict(self) -> dict:
         record = asdict(self)
         record["channels"], record["kernel_sizes"] = list(self.channels), list(self.kernel_sizes)

@@ -353,7 +353,7 @@ def assemble_metrics(
             runs = [artifacts.load_run(runs_dir, chosen, p, seed) for seed in plan.seeds]
             predictions[f"{ours}/{p}"] = average_runs(runs)
         models[ours] = ModelResult(
-            ours, "ours", f"{SPECS[chosen].description}; class probabilities averaged over "
+            ours, "ours", f"{SPECS[chosen].summary()}; class probabilities averaged over "
             f"{len(plan.seeds)} seeds",
             {p: ProtocolResult.from_predictions(predictions[f"{ours}/{p}"], p, actors) for p in protocols},
             spreads,
@@ -364,11 +364,12 @@ def assemble_metrics(
         )  # fmt: skip
     else:
         ours = chosen
-        models[chosen] = ModelResult(chosen, "ours", SPECS[chosen].description, single, spreads)
+        models[chosen] = ModelResult(chosen, "ours", SPECS[chosen].summary(), single, spreads)
     for spec in CANDIDATES:
         if spec.name != chosen:
             models[spec.name] = ModelResult(
-                spec.name, "ablation", spec.description,
+                spec.name, "ablation",
+                f"the reference design: {spec.summary()}" if spec.name == CNN.name else spec.description,
                 {"speaker_independent": result(spec.name, "speaker_independent", plan.seed)},
             )  # fmt: skip
     models[BILSTM.name] = ModelResult(
