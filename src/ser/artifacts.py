@@ -95,16 +95,26 @@ def load_run(runs_dir: Path, spec: str, protocol: str, seed: int) -> ProtocolRun
     )  # fmt: skip
 
 
-def write_plan(plan: dict, runs_dir: Path) -> Path:
-    """Record the training plan next to the runs, for the evaluation and the report."""
+def write_record(record: dict, runs_dir: Path, name: str) -> Path:
+    """Write a JSON record (the plan, the selection) next to the runs, for later notebooks."""
     Path(runs_dir).mkdir(parents=True, exist_ok=True)
-    path = Path(runs_dir) / PLAN_FILE
-    path.write_text(json.dumps(plan, indent=2) + "\n")
+    path = Path(runs_dir) / name
+    path.write_text(json.dumps(record, indent=2) + "\n")
     return path
 
 
-def read_plan(runs_dir: Path) -> dict:
-    path = Path(runs_dir) / PLAN_FILE
+def read_record(runs_dir: Path, name: str) -> dict:
+    """Read a record written by :func:`write_record`; say which notebook writes it if missing."""
+    path = Path(runs_dir) / name
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run notebook 03 (`make train`) first")
     return json.loads(path.read_text())
+
+
+def write_plan(plan: dict, runs_dir: Path) -> Path:
+    """Record the training plan next to the runs, for the evaluation and the report."""
+    return write_record(plan, runs_dir, PLAN_FILE)
+
+
+def read_plan(runs_dir: Path) -> dict:
+    return read_record(runs_dir, PLAN_FILE)

@@ -13,7 +13,6 @@ ablation, after the choice.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -308,16 +307,11 @@ def record_selection(selection: pd.DataFrame, chosen: str, ensemble: bool, runs_
     ]  # fmt: skip
     record = {"chosen": chosen, "rule": SELECTION_RULE, "candidates": rows,
               "ensemble": bool(ensemble), "ensemble_rule": ENSEMBLE_RULE}  # fmt: skip
-    path = Path(runs_dir) / SELECTION_FILE
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    return path
+    return artifacts.write_record(record, runs_dir, SELECTION_FILE)
 
 
 def read_selection(runs_dir: Path) -> dict:
-    path = Path(runs_dir) / SELECTION_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run notebook 03 (`make train`) first")
-    return json.loads(path.read_text())
+    return artifacts.read_record(runs_dir, SELECTION_FILE)
 
 
 def assemble_metrics(
