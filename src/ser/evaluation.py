@@ -278,7 +278,7 @@ def comparison_table(metrics: Metrics, roles=("ours", "reference", "baseline")) 
 
 
 def seed_table(metrics: Metrics) -> pd.DataFrame:
-    """Our model per protocol: each seed's mean-over-folds UA, and mean ± std over seeds."""
+    """Our model's single models per protocol: each seed's mean-over-folds UA, mean ± std."""
     rows = []
     for protocol, spread in metrics.models[metrics.ours].seeds.items():
         row = {"protocol": protocol}
@@ -358,12 +358,19 @@ def target_rows(metrics: Metrics) -> list[dict]:
         row["result"] = "pass" if row["value"] >= row["threshold"] else "fail"
     spent = metrics.models[metrics.ours].notes.get("training_seconds", {})
     if spent:
+        candidates = {c["candidate"] for c in metrics.selection}
+        members = 1 if metrics.ours in candidates else len(metrics.plan.get("seeds", [1]))
+        per_model = len(metrics.si(metrics.ours).folds) + 1  # the random split and every fold
         minutes = sum(spent.values()) / 60
-        rows.append({"model": metrics.ours,
-                     "target": f"time: its {len(metrics.si(metrics.ours).folds) + 1} trainings "
-                               f"(random + every fold) ≤ {TRAINING_MINUTES_TARGET:g} min",
-                     "value": minutes, "threshold": TRAINING_MINUTES_TARGET,
-                     "result": "pass" if minutes <= TRAINING_MINUTES_TARGET else "fail"})  # fmt: skip
+        for target, value in (
+            (f"time: one model's {per_model} trainings (random + every fold) ≤ "
+             f"{TRAINING_MINUTES_TARGET:g} min", minutes / members),
+            (f"time: all {members * per_model} trainings of the {members}-seed ensemble ≤ "
+             f"{TRAINING_MINUTES_TARGET:g} min", minutes),
+        )[: 2 if members > 1 else 1]:  # fmt: skip
+            rows.append({"model": metrics.ours, "target": target, "value": value,
+                         "threshold": TRAINING_MINUTES_TARGET,
+                         "result": "pass" if value <= TRAINING_MINUTES_TARGET else "fail"})  # fmt: skip
     return rows
 
 

@@ -173,9 +173,17 @@ def spread_sentence(metrics: Metrics) -> str:
         if len(spread.seeds) < 2:
             continue
         low, high = min(spread.per_seed["uar"]), max(spread.per_seed["uar"])
+        ensemble = metrics.ours not in {c["candidate"] for c in metrics.selection}
         parts.append(
-            f"- **{protocol}**: UA {spread.mean['uar']:.3f} ± {spread.std['uar']:.3f} over seeds "
-            f"{', '.join(map(str, spread.seeds))} (lowest {low:.3f}, highest {high:.3f})."
+            f"- **{protocol}**: a single model scores UA {spread.mean['uar']:.3f} ± "
+            f"{spread.std['uar']:.3f} over seeds {', '.join(map(str, spread.seeds))} (lowest "
+            f"{low:.3f}, highest {high:.3f})"
+            + (
+                f"; the average of their probabilities, our model, scores "
+                f"{ours.protocols[protocol].mean['uar']:.3f}."
+                if ensemble
+                else "."
+            )
         )
     si = ours.protocols["speaker_independent"]
     parts.append(
@@ -189,12 +197,12 @@ def spread_sentence(metrics: Metrics) -> str:
 def svm_c_table(metrics: Metrics) -> pd.DataFrame:
     """The C each fold's validation actors chose for the eGeMAPS SVM."""
     chosen = metrics.models["egemaps_svm"].notes.get("svm_c_per_fold", {})
-    return pd.DataFrame(
-        [
-            {"protocol": p, **{f"fold {f}": c for f, c in by_fold.items()}}
-            for p, by_fold in chosen.items()
-        ]
-    ).set_index("protocol")
+    rows = [
+        {"protocol": protocol, "split": f"fold {fold}" if int(fold) else "random split", "C": c}
+        for protocol, by_fold in chosen.items()
+        for fold, c in by_fold.items()
+    ]
+    return pd.DataFrame(rows).pivot(index="protocol", columns="split", values="C")
 
 
 def shipped_table(metrics: Metrics) -> pd.DataFrame:
