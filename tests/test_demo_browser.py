@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from ser.artifacts import MODEL_FILE
 from ser.config import MODELS_DIR, PROJECT_ROOT, SAMPLES_DIR
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,7 +36,7 @@ def voila_url(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing; .ci/run installs Debian's chromium package")
         pytest.skip("Debian's chromium is not installed")
-    if not (MODELS_DIR / "ser_bilstm.keras").exists():
+    if not (MODELS_DIR / MODEL_FILE).exists():
         pytest.skip("no shipped model in models/")
     port = _free_port()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
