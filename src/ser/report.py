@@ -104,9 +104,15 @@ def abstract(metrics: Metrics | None) -> str:
     ours = metrics.models[metrics.ours]
     spread = ours.seeds.get("speaker_independent")
     if spread and len(spread.seeds) > 1:
+        ensemble = metrics.ours not in {c["candidate"] for c in metrics.selection}
         parts.append(
-            f"Over {len(spread.seeds)} seeds its mean UA is {_percent(spread.mean['uar'])} ± "
-            f"{_percent(spread.std['uar'])}."
+            f"A single model of its recipe scores {_percent(spread.mean['uar'])} ± "
+            f"{_percent(spread.std['uar'])} over {len(spread.seeds)} seeds"
+            + (
+                "; our model averages those seeds' probabilities."
+                if ensemble
+                else " (the spread a rerun with another seed can bring)."
+            )
         )
     best_baseline = max(
         (n for n in metrics.baselines() if n != "majority"), key=lambda n: metrics.si(n).mean["uar"]
