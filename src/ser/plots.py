@@ -216,9 +216,9 @@ def plot_comparison(rows: pd.DataFrame, chance: float) -> plt.Figure:
         y = np.arange(len(models)) + (k - (len(protocols) - 1) / 2) * height
         ax.barh(y, part["uar"], height, xerr=part["std"], color=palette[k], label=protocol,
                 error_kw={"capsize": 3, "elinewidth": 1})  # fmt: skip
-        for yi, value in zip(y, part["uar"], strict=True):
-            if np.isfinite(value):
-                ax.text(value + 0.01, yi, f"{value:.3f}", va="center", fontsize=8)
+        for yi, value, spread in zip(y, part["uar"], part["std"], strict=True):
+            if np.isfinite(value):  # the label sits right of the whisker
+                ax.text(value + spread + 0.01, yi, f"{value:.3f}", va="center", fontsize=8)
     ax.axvline(chance, color="k", linestyle=":", label=f"chance ({chance:.3f})")
     ax.set_yticks(np.arange(len(models)), models)
     ax.invert_yaxis()
