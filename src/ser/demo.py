@@ -13,6 +13,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import HTML, Audio, display
 
+from ser.architectures import ModelSpec
 from ser.audio import AudioError
 from ser.config import AUDIO_SUFFIXES, SAMPLES_DIR
 from ser.dataset import parse_filename
@@ -152,8 +153,11 @@ def model_summary(predictor: Predictor) -> str:
     """What the loaded model is, what it was trained on and never heard, from its metadata."""
     info = predictor.metadata
     params = predictor.params
+    recipe = ModelSpec(**info["spec"]).summary() if "spec" in info else info.get("description", "")
+    if info.get("members"):
+        recipe += f"; the average of {info['members']} such models (seeds)"
     return (
-        f"The model (`{info['model']}`: {info.get('description', '')}) was trained on "
+        f"The model (`{info['model']}`: {recipe}) was trained on "
         f"{len(info['trained_on_actors'])} RAVDESS actors; actors "
         f"{', '.join(map(str, info['validation_actors']))} validated it. The samples come from "
         f"actors {', '.join(map(str, info['held_out_actors']))}, whom it never heard. Recordings "

@@ -167,7 +167,7 @@ class ShippedResult:
     scores: Scores
     trained_on_actors: list[int]
     validation_actors: list[int]
-    seed: int
+    seed: int | list[int]  # an ensemble lists its members' seeds
     epochs_trained: int
     parameters: int
     labels: list[str]
