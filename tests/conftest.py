@@ -111,4 +111,4 @@ def make_metrics(ours_si=0.7, ours_random=0.9, bilstm_si=0.4, baseline_si=0.5, q
     )  # fmt: skip
     selection = [{"candidate": "cnn", "description": "ours", "validation_uar_mean": 0.6,
                   "validation_uar_std": 0.05}]  # fmt: skip
-    return Metrics(models, "cnn", "bilstm", selection, shipped, {"seed": 1, "quick": quick})
+    return Metrics(models, "cnn", "cnn", "bilstm", selection, shipped, {"seed": 1, "quick": quick})

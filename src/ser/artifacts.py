@@ -70,9 +70,10 @@ def save_run(run: ProtocolRun, runs_dir: Path) -> Path:
     if run.validation is not None:
         run.validation.to_csv(folder / "validation.csv", index=False, float_format="%.6f")
     payload = {
-        "histories": run.histories, "seconds": run.seconds,
-        "validation_uar": run.validation_uar, "best_epochs": run.best_epochs,
-    }  # fmt: skip
+        "histories": run.histories,
+        "seconds": run.seconds,
+        "validation_uar": run.validation_uar,
+    }
     (folder / "training.json").write_text(json.dumps(payload, indent=1) + "\n")
     return folder
 
@@ -90,7 +91,7 @@ def load_run(runs_dir: Path, spec: str, protocol: str, seed: int) -> ProtocolRun
     return ProtocolRun(
         spec, protocol, seed, pd.read_csv(folder / "predictions.csv"),
         by_fold(payload["validation_uar"]), by_fold(payload["histories"]),
-        by_fold(payload["seconds"]), by_fold(payload["best_epochs"]),
+        by_fold(payload["seconds"]),
         pd.read_csv(folder / "validation.csv") if (folder / "validation.csv").exists() else None,
     )  # fmt: skip
 

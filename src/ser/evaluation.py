@@ -182,12 +182,18 @@ class Metrics:
     """Everything ``metrics.json`` holds."""
 
     models: dict[str, ModelResult]
-    ours: str  # the chosen model's name
+    ours: str  # our model's name: the chosen candidate, or the ensemble of its seeds
+    chosen: str  # the candidate chosen on validation actors
     reference: str  # the original BiLSTM's name
     selection: list[dict]  # candidate, description, validation UA mean and std: no test data
     shipped: ShippedResult
     plan: dict
     versions: dict = field(default_factory=dict)
+
+    @property
+    def members(self) -> int:
+        """How many seeds' models our model averages (1: a single model)."""
+        return 1 if self.ours == self.chosen else len(self.plan.get("seeds", [1]))
 
     def write(self, path: Path) -> Path:
         """Write the file (sorted keys, floats rounded to 6 places)."""
@@ -203,7 +209,8 @@ class Metrics:
         record = json.loads(Path(path).read_text())
         return cls(
             {n: ModelResult.from_dict(m) for n, m in record["models"].items()}, record["ours"],
-            record["reference"], record["selection"], ShippedResult.from_dict(record["shipped"]),
+            record["chosen"], record["reference"], record["selection"],
+            ShippedResult.from_dict(record["shipped"]),
             record["plan"], record.get("versions", {}),
         )  # fmt: skip
 
@@ -224,6 +231,18 @@ def per_class_table(y_true, y_pred, labels=EMOTION_NAMES) -> pd.DataFrame:
         {"precision": precision, "recall": recall, "f1": f1, "support": support},
         index=pd.Index(labels, name="emotion"),
     )
+
+
+def confusion_matrices(
+    predictions: dict[str, pd.DataFrame], models, protocols=("speaker_independent", "random")
+) -> dict[str, pd.DataFrame]:
+    """Row-normalised confusion matrices, titled "<model>, <protocol>", from ``<model>/<protocol>`` predictions."""
+    return {
+        f"{name}, {protocol.replace('_', '-')}": confusion(frame["emotion"], frame["predicted"])
+        for name in models
+        for protocol in protocols
+        for frame in [predictions[f"{name}/{protocol}"]]
+    }
 
 
 def confusion(y_true, y_pred, labels=EMOTION_NAMES, normalise: bool = True) -> pd.DataFrame:
@@ -358,8 +377,7 @@ def target_rows(metrics: Metrics) -> list[dict]:
         row["result"] = "pass" if row["value"] >= row["threshold"] else "fail"
     spent = metrics.models[metrics.ours].notes.get("training_seconds", {})
     if spent:
-        candidates = {c["candidate"] for c in metrics.selection}
-        members = 1 if metrics.ours in candidates else len(metrics.plan.get("seeds", [1]))
+        members = metrics.members
         per_model = len(metrics.si(metrics.ours).folds) + 1  # the random split and every fold
         minutes = sum(spent.values()) / 60
         for target, value in (

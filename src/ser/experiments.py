@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import balanced_accuracy_score
 
 from ser import artifacts
 from ser.architectures import BILSTM, CNN, ModelSpec, average_models
@@ -94,6 +93,11 @@ class Plan:
     @classmethod
     def from_dict(cls, record: dict) -> Plan:
         return cls(**record)
+
+    @classmethod
+    def read(cls, runs_dir: Path) -> Plan:
+        """The plan notebook 03 saved next to its runs."""
+        return cls.from_dict(artifacts.read_plan(runs_dir))
 
 
 def describe_plan(plan: dict) -> str:
@@ -213,18 +217,14 @@ def average_runs(runs: list[ProtocolRun], part: str = "predictions") -> pd.DataF
     return averaged
 
 
-def _validation_uar_by_fold(frame: pd.DataFrame) -> dict[int, float]:
-    return {
-        int(fold): float(balanced_accuracy_score(part["emotion"], part["predicted"]))
-        for fold, part in frame.groupby("fold", sort=True)
-    }
-
-
 def ensemble_table(chosen: str, plan: Plan, runs_dir: Path) -> pd.DataFrame:
     """Validation UA per fold of each seed of the chosen model and of their average (ensemble)."""
     runs = [artifacts.load_run(runs_dir, chosen, "speaker_independent", s) for s in plan.seeds]
     columns = {f"seed {run.seed}": run.validation_uar for run in runs}
-    columns[ENSEMBLE_COLUMN] = _validation_uar_by_fold(average_runs(runs, "validation"))
+    averaged = ProtocolResult.from_predictions(
+        average_runs(runs, "validation"), "speaker_independent"
+    )
+    columns[ENSEMBLE_COLUMN] = {score.fold: score.uar for score in averaged.folds}
     table = pd.DataFrame(columns).rename_axis("fold")
     table.loc["mean"] = table.mean()
     return table
@@ -327,11 +327,10 @@ def assemble_metrics(
     chosen = selection["chosen"]
     predictions: dict[str, pd.DataFrame] = {}
 
-    seconds: dict[tuple[str, str, int], float] = {}  # (model, protocol, seed) -> training seconds
+    runs: dict[tuple[str, str, int], ProtocolRun] = {}  # (model, protocol, seed), each read once
 
     def result(name: str, protocol: str, seed: int) -> ProtocolResult:
-        run = artifacts.load_run(runs_dir, name, protocol, seed)
-        seconds[name, protocol, seed] = float(sum(run.seconds.values()))
+        run = runs[name, protocol, seed] = artifacts.load_run(runs_dir, name, protocol, seed)
         if seed == plan.seed:
             predictions[f"{name}/{protocol}"] = run.predictions
         return ProtocolResult.from_predictions(run.predictions, protocol, actors)
@@ -344,8 +343,7 @@ def assemble_metrics(
     if selection["ensemble"]:
         ours = ensemble_name(chosen)
         for p in protocols:
-            runs = [artifacts.load_run(runs_dir, chosen, p, seed) for seed in plan.seeds]
-            predictions[f"{ours}/{p}"] = average_runs(runs)
+            predictions[f"{ours}/{p}"] = average_runs([runs[chosen, p, s] for s in plan.seeds])
         models[ours] = ModelResult(
             ours, "ours", f"{SPECS[chosen].summary()}; class probabilities averaged over "
             f"{len(plan.seeds)} seeds",
@@ -388,7 +386,8 @@ def assemble_metrics(
         models[name] = ModelResult(
             name, "baseline", BASELINE_DESCRIPTIONS[name], results, notes=notes
         )
-    for (name, protocol, seed), spent in seconds.items():
+    for (name, protocol, seed), run in runs.items():
+        spent = float(sum(run.seconds.values()))
         owners = [name] if seed == plan.seed else []
         if name == chosen and ours != chosen:
             owners.append(ours)  # the ensemble costs every seed's training
@@ -397,7 +396,8 @@ def assemble_metrics(
             by_protocol[protocol] = by_protocol.get(protocol, 0.0) + spent
     shipped = evaluate_shipped_model(index, features, models_dir)
     metrics = Metrics(
-        models=models, ours=ours, reference=BILSTM.name, selection=selection["candidates"],
+        models=models, ours=ours, chosen=chosen, reference=BILSTM.name,
+        selection=selection["candidates"],
         shipped=shipped, plan=plan.as_dict(), versions=versions(),
     )  # fmt: skip
     return metrics, predictions

@@ -24,7 +24,7 @@ import pandas as pd
 from ser.config import EMOTION_NAMES, FIGURES_DIR, N_ACTORS, N_CLIPS, PROJECT_ROOT, REPORTS_DIR
 from ser.environment import versions
 from ser.evaluation import CHANCE_UA, HEADLINE, Metrics, target_rows, top_confusions
-from ser.experiments import describe_plan, ensemble_name
+from ser.experiments import describe_plan
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
@@ -104,13 +104,12 @@ def abstract(metrics: Metrics | None) -> str:
     ours = metrics.models[metrics.ours]
     spread = ours.seeds.get("speaker_independent")
     if spread and len(spread.seeds) > 1:
-        ensemble = metrics.ours not in {c["candidate"] for c in metrics.selection}
         parts.append(
             f"A single model of its recipe scores {_percent(spread.mean['uar'])} ± "
             f"{_percent(spread.std['uar'])} over {len(spread.seeds)} seeds"
             + (
                 "; our model averages those seeds' probabilities."
-                if ensemble
+                if metrics.members > 1
                 else " (the spread a rerun with another seed can bring)."
             )
         )
@@ -179,7 +178,6 @@ def spread_sentence(metrics: Metrics) -> str:
         if len(spread.seeds) < 2:
             continue
         low, high = min(spread.per_seed["uar"]), max(spread.per_seed["uar"])
-        ensemble = metrics.ours not in {c["candidate"] for c in metrics.selection}
         parts.append(
             f"- **{protocol}**: a single model scores UA {spread.mean['uar']:.3f} ± "
             f"{spread.std['uar']:.3f} over seeds {', '.join(map(str, spread.seeds))} (lowest "
@@ -187,7 +185,7 @@ def spread_sentence(metrics: Metrics) -> str:
             + (
                 f"; the average of their probabilities, our model, scores "
                 f"{ours.protocols[protocol].mean['uar']:.3f}."
-                if ensemble
+                if metrics.members > 1
                 else "."
             )
         )
@@ -260,11 +258,7 @@ def discussion(metrics: Metrics, matrices: dict[str, pd.DataFrame], top: int = 3
 def model_card(metrics: Metrics) -> str:
     """The shipped model's card, in Markdown, every number read from ``metrics``."""
     shipped, si = metrics.shipped, metrics.si(metrics.ours)
-    spec = next(
-        s
-        for s in metrics.selection
-        if shipped.model in (s["candidate"], ensemble_name(s["candidate"]))
-    )
+    spec = next(s for s in metrics.selection if s["candidate"] == metrics.chosen)
     recall = "\n".join(f"| {e} | {v:.3f} |" for e, v in shipped.scores.per_class_recall.items())
     versions = metrics.versions
     return f"""# Model card: `emotion_model.keras` ({shipped.model})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -212,7 +212,6 @@ class ProtocolRun:
     validation_uar: dict[int, float]  # fold -> UA on that fold's validation actors
     histories: dict[int, dict[str, list[float]]]
     seconds: dict[int, float]
-    best_epochs: dict[int, int] = field(default_factory=dict)
     validation: pd.DataFrame | None = None
 
 
@@ -265,14 +264,8 @@ def run_protocol(
     ``keep(split, trained)`` is called for every split, e.g. to save the shipped model.
     """
     labels = index["emotion_code"].to_numpy() - 1
-    parts, validation_parts, validation_uar, histories, seconds, best_epochs = (
-        [],
-        [],
-        {},
-        {},
-        {},
-        {},
-    )
+    parts, validation_parts = [], []
+    validation_uar, histories, seconds = {}, {}, {}
     for split in splits:
         tag = f"[{spec.name} {split.protocol}" + (f" fold {split.fold}" if split.fold else "")
         tag += f" seed {seed}] "
@@ -286,10 +279,6 @@ def run_protocol(
         validation_uar[split.fold] = trained.validation_uar
         histories[split.fold] = trained.history
         seconds[split.fold] = trained.seconds
-        curve, epochs = trained.history["val_uar"], trained.history["val_epoch"]
-        best_epochs[split.fold] = (
-            int(epochs[int(np.argmax(curve))]) if spec.patience else len(trained.history["loss"])
-        )
         if keep is not None:
             keep(split, trained)
         progress(f"{tag}{len(trained.history['loss'])} epochs, validation UA "
@@ -297,6 +286,5 @@ def run_protocol(
         keras.backend.clear_session()
     return ProtocolRun(
         spec.name, splits[0].protocol, seed, pd.concat(parts, ignore_index=True),
-        validation_uar, histories, seconds, best_epochs,
-        pd.concat(validation_parts, ignore_index=True),
+        validation_uar, histories, seconds, pd.concat(validation_parts, ignore_index=True),
     )  # fmt: skip
