@@ -78,8 +78,8 @@ $(REPORTS)/index.html: $(EXECUTED) $(PKG)/report.py
 report: $(PAGES) $(REPORTS)/index.html ## Execute every notebook and render the HTML report (reports/index.html)
 
 DEMO_PORT ?= 8866
-demo: $(STAMP) ## Serve the upload-and-predict demo (notebook 05) with Voila at http://127.0.0.1:8866
-	$(PY) -m voila notebooks/05_demo.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(DEMO_PORT)
+demo: $(STAMP) ## Serve the demo app (upload, record, timeline) at http://127.0.0.1:8866
+	$(PY) -m ser.app --port=$(DEMO_PORT)
 
 test: $(STAMP) ## Run the whole test suite (needs RAVDESS_DIR for the notebook tests)
 	$(PY) -m pytest

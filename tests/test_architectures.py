@@ -1,5 +1,7 @@
 """The two architectures, the custom layers of ours, and the saved-model round trip."""
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
@@ -7,11 +9,14 @@ from ser import artifacts
 from ser.architectures import (
     BILSTM,
     CNN,
+    ChannelAugment,
     SpecAugment,
     UtteranceNormalization,
     build_model,
 )
+from ser.config import EMOTION_NAMES
 from ser.experiments import CANDIDATES, Plan
+from ser.features import FeatureParams
 from ser.training import Standardizer
 
 
@@ -124,18 +129,41 @@ def test_an_averaged_model_predicts_the_mean_and_round_trips(tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
 
 
+def fake_run(name: str, seed: int, model, x: np.ndarray, fold: int = 1):
+    """A ProtocolRun whose validation clips are ``x`` (labels cycling over the emotions)."""
+    import pandas as pd
+
+    from ser.training import PROBABILITY_COLUMNS, ProtocolRun
+
+    probabilities = model.predict(x, verbose=0)
+    frame = pd.DataFrame(probabilities, columns=PROBABILITY_COLUMNS)
+    frame.insert(
+        0, "clip_id", [f"03-01-0{i % 8 + 1}-01-01-01-{13 + i % 2:02d}" for i in range(len(x))]
+    )
+    frame.insert(1, "fold", fold)
+    frame.insert(2, "emotion", [EMOTION_NAMES[i % 8] for i in range(len(x))])
+    frame.insert(3, "predicted", [EMOTION_NAMES[i] for i in probabilities.argmax(axis=1)])
+    return ProtocolRun(
+        name, "speaker_independent", seed, frame, {fold: 0.5}, {fold: {}}, {fold: 1.0}, frame
+    )
+
+
 def test_shipping_the_seed_ensemble_averages_the_seeds_models(tmp_path):
-    from ser.experiments import ship, shipped_fold_dir
+    from ser.calibration import apply_temperature, fit_temperature
+    from ser.experiments import average_runs, ship, shipped_fold_dir
 
     plan = Plan(seed=5, seeds=[5, 6])
-    x = np.random.default_rng(3).normal(-30, 10, size=(2, 174, 64)).astype(np.float32)
-    outputs = []
+    x = np.random.default_rng(3).normal(-30, 10, size=(16, 174, 64)).astype(np.float32)
+    outputs, runs = [], []
     for seed in plan.seeds:
         __import__("keras").utils.set_random_seed(seed)
         model = build_model(CNN, n_features=64)
         outputs.append(model.predict(x, verbose=0))
-        metadata = {"model": "cnn", "description": "d", "seed": seed + 1, "validation_uar": 0.5}
+        metadata = {"model": "cnn", "description": "d", "seed": seed + 1, "validation_uar": 0.5,
+                    "features": asdict(FeatureParams.of("logmel"))}  # fmt: skip
         artifacts.save_model(model, shipped_fold_dir(tmp_path, "cnn", seed), metadata)
+        runs.append(fake_run("cnn", seed, model, x))
+        artifacts.save_run(runs[-1], tmp_path)
     single = ship("cnn", False, plan, tmp_path, tmp_path / "single")
     ensemble = ship("cnn", True, plan, tmp_path, tmp_path / "ensemble")
     np.testing.assert_allclose(
@@ -144,3 +172,37 @@ def test_shipping_the_seed_ensemble_averages_the_seeds_models(tmp_path):
     model, _, info = artifacts.load_model(ensemble)
     np.testing.assert_allclose(model.predict(x, verbose=0), np.mean(outputs, axis=0), atol=1e-6)
     assert info["model"] == "cnn_ensemble" and info["members"] == 2 and info["seed"] == [6, 7]
+    # The ONNX export is the same model.
+    from ser.predict import Predictor
+
+    np.testing.assert_allclose(
+        Predictor(ensemble).window_probabilities(x), np.mean(outputs, axis=0), atol=1e-5
+    )
+    # The calibration was fitted on the ensemble's validation clips (the seeds' average).
+    validation = average_runs(runs, "validation")
+    targets = [EMOTION_NAMES.index(e) for e in validation["emotion"]]
+    probabilities = validation[[c for c in validation.columns if c.startswith("p_")]].to_numpy()
+    temperature = fit_temperature(probabilities, targets)
+    rounded = pytest.approx(temperature, rel=1e-3)  # the runs' CSV files round to 6 places
+    assert info["calibration"]["temperature"] == rounded
+    assert info["calibration"]["fitted_on"] == "validation actors 13, 14 (16 clips)"
+    assert np.allclose(apply_temperature(probabilities, 1.0), probabilities, atol=1e-6)
+
+
+def test_channel_augment_damages_only_while_training():
+    x = np.random.default_rng(4).normal(-40, 10, size=(8, 174, 64)).astype(np.float32)
+    layer = ChannelAugment(noise_probability=1.0, band_limit_probability=0.0, snr_db=(0, 0), seed=1)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    noisy = np.asarray(layer(x, training=True))
+    assert noisy.shape == x.shape and np.all(np.isfinite(noisy))
+    # Noise at 0 dB SNR adds power: every cell gets louder, the quiet ones most.
+    assert np.all(noisy >= x - 1e-3) and np.mean(noisy - x) > 1.0
+
+
+def test_channel_augment_band_limit_empties_the_top_bands():
+    x = np.full((16, 174, 64), -20.0, dtype=np.float32)
+    layer = ChannelAugment(noise_probability=0.0, band_limit_probability=1.0, seed=2)
+    limited = np.asarray(layer(x, training=True))
+    top = limited[:, :, -1]  # the highest band is above every cutoff
+    assert np.all(top == -100.0)
+    assert np.all(limited[:, :, 20] == -20.0)  # a middle band is never cut

@@ -1,20 +1,26 @@
-"""The demo served by Voila, driven in Debian's headless Chromium with Playwright."""
+"""The demo app page (``make demo``), driven in Debian's headless Chromium with Playwright.
+
+Covers upload, microphone recording (Chromium's fake capture device, fed by a
+sample clip), the timeline of a long recording, a bad file and a denied microphone.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
-from ser.artifacts import MODEL_FILE
-from ser.config import MODELS_DIR, PROJECT_ROOT, SAMPLES_DIR
+from ser.app import voila_command
+from ser.artifacts import ONNX_FILE
+from ser.config import EMOTION_NAMES, MODELS_DIR, PROJECT_ROOT, SAMPLES_DIR
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,16 +42,14 @@ def voila_url(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing; .ci/run installs Debian's chromium package")
         pytest.skip("Debian's chromium is not installed")
-    if not (MODELS_DIR / MODEL_FILE).exists():
+    if not (MODELS_DIR / ONNX_FILE).exists():
         pytest.skip("no shipped model in models/")
     port = _free_port()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
     with open(log, "w") as handle:
         server = subprocess.Popen(
-            [sys.executable, "-m", "voila", str(PROJECT_ROOT / "notebooks" / "05_demo.ipynb"),
-             "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}"],
-            stdout=handle, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
-        )  # fmt: skip
+            voila_command(port), stdout=handle, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
+        )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
@@ -66,44 +70,123 @@ def voila_url(tmp_path_factory):
             server.kill()
 
 
+def wav_of_sample(folder: Path, name: str, clips=("03-01-05-02-01-01-01.flac",)) -> Path:
+    """Users upload WAV: the bundled FLAC samples, in a row, written as 16-bit WAV."""
+    parts, rate = [], None
+    for clip in clips:
+        samples, rate = sf.read(SAMPLES_DIR / clip)
+        parts.append(samples)
+    path = folder / name
+    sf.write(path, np.concatenate(parts), rate, subtype="PCM_16")
+    return path
+
+
+def open_app(playwright, url: str, extra_args=()):
+    """A fresh browser (own temporary profile) on the app page, once its widgets are drawn."""
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+    page = browser.new_page()
+    page.goto(url, timeout=TIMEOUT_MS)
+    page.locator(".widget-upload").first.wait_for(timeout=TIMEOUT_MS)
+    return browser, page
+
+
+def upload(page, path: Path) -> None:
+    with page.expect_file_chooser(timeout=TIMEOUT_MS) as chooser:
+        page.locator(".widget-upload").first.click()
+    chooser.value.set_files(str(path))
+
+
 @pytest.mark.slow
 def test_upload_a_clip_then_a_text_file(voila_url, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    clip = tmp_path / "angry_sample.wav"  # users upload WAV: convert a bundled FLAC sample
-    samples, rate = sf.read(SAMPLES_DIR / "03-01-05-02-01-01-01.flac")
-    sf.write(clip, samples, rate, subtype="PCM_16")
+    clip = wav_of_sample(tmp_path, "angry_sample.wav")
     text = tmp_path / "notes.wav"
     text.write_text("this is a text file, not audio\n" * 10)
 
     with sync_playwright() as playwright:
-        # Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.goto(voila_url, timeout=TIMEOUT_MS)
-        button = page.locator(".widget-upload").first
-        button.wait_for(timeout=TIMEOUT_MS)
+        browser, page = open_app(playwright, voila_url)
+        # An app, not a notebook: its title and what the model is; no notebook sections.
+        expect(page.locator(".ser-title")).to_have_text("What emotion do you hear?")
+        expect(page.locator(".ser-about")).to_contain_text("RAVDESS")
+        assert "Parameters" not in page.content()
         output = page.locator(".widget-output").first
 
-        with page.expect_file_chooser(timeout=TIMEOUT_MS) as chooser:
-            button.click()
-        chooser.value.set_files(str(clip))
+        upload(page, clip)
         emotion = output.locator(".ser-emotion")
         expect(emotion).to_have_count(1, timeout=TIMEOUT_MS)
-        assert emotion.inner_text().strip() in {
-            "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"
-        }  # fmt: skip
+        assert emotion.inner_text().strip() in EMOTION_NAMES
         expect(output.locator(".ser-row")).to_have_count(8)
         expect(output.locator(".ser-bar")).to_have_count(8)
         expect(output).to_contain_text("angry_sample.wav")
         page.screenshot(path=str(tmp_path / "prediction.png"), full_page=True)
 
-        with page.expect_file_chooser(timeout=TIMEOUT_MS) as chooser:
-            button.click()
-        chooser.value.set_files(str(text))
+        upload(page, text)
         error = output.locator(".ser-error")
         expect(error).to_have_count(1, timeout=TIMEOUT_MS)
         expect(error).to_contain_text("notes.wav")
         expect(error).to_contain_text("not a readable audio file")
         expect(output.locator(".ser-emotion")).to_have_count(0)
+        browser.close()
+
+
+@pytest.mark.slow
+def test_a_long_recording_gets_a_timeline(voila_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    clips = ("03-01-05-02-01-01-01.flac", "03-01-04-02-01-01-21.flac", "03-01-03-02-01-01-20.flac")
+    long = wav_of_sample(tmp_path, "three_clips.wav", clips)
+    with sync_playwright() as playwright:
+        browser, page = open_app(playwright, voila_url)
+        output = page.locator(".widget-output").first
+        upload(page, long)
+        expect(output.locator(".ser-emotion")).to_have_count(1, timeout=TIMEOUT_MS)
+        windows = output.locator(".ser-window")
+        expect(windows.first).to_be_visible(timeout=TIMEOUT_MS)
+        assert windows.count() >= 5  # about 12 s in windows of 4 s that overlap by half
+        expect(output.locator("img[alt^='Emotion over time']")).to_have_count(1)
+        browser.close()
+
+
+@pytest.mark.slow
+def test_record_from_a_fake_microphone(voila_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    voice = wav_of_sample(tmp_path, "microphone.wav")
+    fake_microphone = [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={voice}",
+    ]  # fmt: skip
+    with sync_playwright() as playwright:
+        browser, page = open_app(playwright, voila_url, fake_microphone)
+        button = page.locator(".ser-record-button")
+        button.click()
+        expect(button).to_have_text("■ Stop", timeout=TIMEOUT_MS)
+        expect(page.locator(".ser-timer")).to_have_text(
+            re.compile(r"^[3-9]\.\d s$"), timeout=TIMEOUT_MS
+        )
+        button.click()
+        output = page.locator(".widget-output").first
+        expect(output.locator(".ser-emotion")).to_have_count(1, timeout=TIMEOUT_MS)
+        expect(output).to_contain_text("your recording")
+        expect(page.locator(".ser-mic-message")).to_have_text("")
+        assert output.locator(".ser-emotion").inner_text().strip() in EMOTION_NAMES
+        browser.close()
+
+
+@pytest.mark.slow
+def test_a_denied_microphone_shows_a_message(voila_url):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        # A (fake) microphone, but no fake permission prompt: headless Chromium refuses the
+        # permission request, as a user who says no.
+        browser, page = open_app(playwright, voila_url, ["--use-fake-device-for-media-stream"])
+        page.locator(".ser-record-button").click()
+        message = page.locator(".ser-mic-message.ser-mic-error")
+        expect(message).to_contain_text("denied", timeout=TIMEOUT_MS)
+        expect(page.locator(".ser-record-button")).to_have_text("● Record")
+        assert "Traceback" not in page.content()
         browser.close()

@@ -52,3 +52,21 @@ def test_exploration_notebook_runs_on_real_data(ravdess_root, tmp_path, monkeypa
         "01_durations.png",
         "01_waveforms_spectrograms.png",
     ]
+
+
+def test_only_known_harmless_kernel_lines_are_dropped():
+    from ser.notebooks import is_harmless
+
+    harmless = [
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "I0000 00:00:1795819664.162600   20897 port.cc:153] oneDNN custom operations are on. You may see",
+        "E0000 00:00:1795819667.936212   20897 node_def_util.cc:682] NodeDef mentions attribute "
+        "use_unbounded_threadpool which is not in the op definition: Op<name=MapDataset; ...",
+    ]
+    real = [
+        "E0000 00:00:1795819667.936212   20897 some_op.cc:12] Out of memory while allocating",
+        "Traceback (most recent call last):",
+        "[cnn speaker_independent seed 42] fold 1/6: train 1080 clips",
+    ]
+    assert all(is_harmless(line) for line in harmless)
+    assert not any(is_harmless(line) for line in real)

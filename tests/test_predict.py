@@ -28,14 +28,16 @@ def model_dir(tmp_path_factory) -> Path:
     from dataclasses import asdict
 
     from ser.architectures import CNN, build_model
-    from ser.artifacts import save_model
+    from ser.artifacts import export_onnx, save_model
     from ser.training import seed_everything
 
     seed_everything(0)
     folder = tmp_path_factory.mktemp("model")
     metadata = {"model": CNN.name, "spec": CNN.as_dict(), "held_out_actors": [1, 11, 20, 21],
                 "features": asdict(LOGMEL)}  # fmt: skip
-    save_model(build_model(CNN, n_features=LOGMEL.n_features), folder, metadata)
+    model = build_model(CNN, n_features=LOGMEL.n_features)
+    save_model(model, folder, metadata)
+    export_onnx(model, folder)
     return folder
 
 
@@ -179,10 +181,60 @@ def test_cli_predicts_samples_as_json_and_csv(model_dir, tmp_path, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 8
     for line in lines:
-        assert set(line) == {"file", "emotion", "probabilities"}
+        assert set(line) == {"file", "emotion", "confident", "probabilities"}
         assert set(line["probabilities"]) == set(EMOTION_NAMES)
     rows = out.read_text().splitlines()
-    assert rows[0].startswith("file,emotion,p_neutral") and len(rows) == 9
+    assert rows[0].startswith("file,emotion,confident,p_neutral") and len(rows) == 9
+
+
+def test_cli_timeline_has_one_row_per_window(model_dir, tmp_path, capsys):
+    long = tmp_path / "long.wav"
+    sf.write(long, tone(10.0, 16_000), 16_000)  # 10 s: windows at 0, 2, 4 and 5.98 s
+    out = tmp_path / "timeline.csv"
+    argv = [
+        "predict",
+        str(long),
+        "--timeline",
+        "--json",
+        "--out",
+        str(out),
+        "--model-dir",
+        str(model_dir),
+    ]
+    assert cli.main(argv) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["start_s"] for line in lines] == pytest.approx(
+        [0.0, 2.009, 4.018, 5.983], abs=2e-3
+    )
+    assert all(line["end_s"] - line["start_s"] == pytest.approx(4.017, abs=2e-3) for line in lines)
+    assert {tuple(line) for line in lines} == {
+        ("file", "start_s", "end_s", "emotion", "probabilities")
+    }
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("file,start_s,end_s,emotion,p_neutral") and len(rows) == 1 + len(
+        lines
+    )
+
+
+def test_below_the_threshold_the_answer_is_unsure(model_dir, tmp_path, capsys):
+    import shutil
+
+    from ser.artifacts import update_metadata
+
+    calibrated = tmp_path / "calibrated"
+    shutil.copytree(model_dir, calibrated)
+    calibration = {"temperature": 2.0, "threshold": 0.99, "target_accuracy": 0.8, "fitted_on": "x"}
+    update_metadata(calibrated, calibration=calibration)
+    clip = SAMPLES_DIR / "03-01-05-02-01-01-01.flac"
+    raw, tempered = Predictor(model_dir).predict(clip), Predictor(calibrated).predict(clip)
+    assert raw.confident and not tempered.confident and tempered.emotion == raw.emotion
+    # T = 2 flattens the probabilities: softmax(log p / 2) is proportional to sqrt(p).
+    expected = np.sqrt(list(raw.probabilities.values()))
+    np.testing.assert_allclose(
+        list(tempered.probabilities.values()), expected / expected.sum(), atol=1e-6
+    )
+    assert cli.main(["predict", str(clip), "--model-dir", str(calibrated)]) == 0
+    assert f"unsure (best guess {raw.emotion})" in capsys.readouterr().out
 
 
 def test_cli_reports_each_bad_file_and_keeps_going(model_dir, tmp_path, capsys):
@@ -260,3 +312,20 @@ def test_committed_model_reproduces_its_held_out_metrics(ravdess_root):
     assert found.scores.test_actors == expected.scores.test_actors == [1, 11, 20, 21]
     for key in ("accuracy", "uar", "macro_f1"):
         assert getattr(found.scores, key) == pytest.approx(getattr(expected.scores, key), abs=1e-6)
+
+
+def test_committed_onnx_export_equals_the_keras_model():
+    """The runtime the demo and the CLI use gives Keras' probabilities on the bundled samples."""
+    from ser.artifacts import ONNX_FILE, load_model
+
+    models = PROJECT_ROOT / "models"
+    if not (models / ONNX_FILE).exists():
+        pytest.skip("no committed ONNX export yet")
+    runtime = Predictor(models)
+    keras_model, labels, _ = load_model(models)
+    assert labels == runtime.labels
+    windows = np.concatenate(
+        [runtime.features(runtime.load(path)) for path in sorted(SAMPLES_DIR.glob("*.flac"))]
+    )
+    expected = np.asarray(keras_model(windows, training=False))
+    np.testing.assert_allclose(runtime.window_probabilities(windows), expected, atol=1e-4, rtol=0)

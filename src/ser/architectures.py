@@ -17,7 +17,6 @@ and its optimiser. :func:`build_model` turns a spec into a compiled Keras model.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
 
@@ -25,91 +24,9 @@ import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
 
 from ser.config import EMOTION_NAMES  # noqa: E402
+from ser.specs import BILSTM, CNN, ModelSpec  # noqa: E402, F401  (re-exported: the specs live there)
 
 N_CLASSES = len(EMOTION_NAMES)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Everything that defines one model and its training recipe.
-
-    ``features``: "mfcc" (40 coefficients) or "logmel" (64 log-mel bands).
-    ``normalisation``: "scaler" (per coefficient, fitted on training clips,
-    applied outside the model), "global" (the same statistics inside the model,
-    a ``keras.layers.Normalization`` layer) or "utterance" (each clip normalised
-    by its own statistics: nothing learned from other clips).
-    ``epochs``: the most epochs (``patience`` set: early stopping on validation
-    UA, best weights kept) or exactly the epochs of a cosine schedule.
-    """
-
-    name: str
-    architecture: str = "cnn"  # "bilstm" | "cnn"
-    features: str = "logmel"
-    normalisation: str = "utterance"
-    augmentation: bool = True
-    pooling: str = "statistics"  # cnn only: "statistics" | "average"
-    channels: tuple[int, ...] = (64, 128, 128)
-    kernel_sizes: tuple[int, ...] = (5, 5, 3)
-    dropout: float = 0.3
-    optimizer: str = "adamw_cosine"  # "adam" (fixed rate) | "adamw_cosine"
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-2
-    label_smoothing: float = 0.1
-    epochs: int = 60
-    batch_size: int = 32
-    patience: int | None = None
-    time_masks: int = 1
-    time_mask_width: int = 10
-    freq_masks: int = 1
-    freq_mask_width: int = 6
-    max_shift: int = 10
-    description: str = field(default="", compare=False)
-
-    def with_changes(self, name: str, description: str = "", **changes) -> ModelSpec:
-        return replace(self, name=name, description=description, **changes)
-
-    def summary(self) -> str:
-        """The whole recipe in words, generated from the fields."""
-        if self.architecture == "bilstm":
-            stop = (f"early stopping on validation UA (patience {self.patience}, at most "
-                    f"{self.epochs} epochs)" if self.patience else f"{self.epochs} epochs")  # fmt: skip
-            return (f"the original BiLSTM on {self.features} standardised on the training clips; "
-                    f"Adam (learning rate {self.learning_rate:g}), batch {self.batch_size}, {stop}")  # fmt: skip
-        augmentation = (
-            f"SpecAugment ({self.time_masks} time mask ≤ {self.time_mask_width} frames, "
-            f"{self.freq_masks} frequency mask ≤ {self.freq_mask_width} bands, shift ≤ "
-            f"{self.max_shift} frames)" if self.augmentation else "no augmentation"
-        )  # fmt: skip
-        return (
-            f"{self.features} features, {self.normalisation} normalisation inside the model, "
-            f"{augmentation}, {len(self.channels)} convolution blocks "
-            f"({', '.join(map(str, self.channels))} channels), {self.pooling} pooling, dropout "
-            f"{self.dropout:g}; AdamW with a cosine schedule (learning rate {self.learning_rate:g}, "
-            f"weight decay {self.weight_decay:g}), label smoothing {self.label_smoothing:g}, "
-            f"{self.epochs} epochs, batch {self.batch_size}"
-        )
-
-    def as_dict(self) -> dict:
-        record = asdict(self)
-        record["channels"], record["kernel_sizes"] = list(self.channels), list(self.kernel_sizes)
-        return record
-
-
-# The original project's model and our fair training regime for it: early
-# stopping on validation UA, chosen in notebook 03 from validation curves.
-BILSTM = ModelSpec(
-    name="bilstm", architecture="bilstm", features="mfcc", normalisation="scaler",
-    augmentation=False, optimizer="adam", learning_rate=1e-3, weight_decay=0.0,
-    label_smoothing=0.0, epochs=60, batch_size=64, patience=10,
-    description="the original BiLSTM on standardised MFCCs, Adam, early stopping on validation UA",
-)  # fmt: skip
-
-# Our model, its recipe explored on validation actors only (see bench/explore_models.py).
-CNN = ModelSpec(
-    name="cnn",
-    description="log-mel, per-utterance normalisation, light SpecAugment, 3 conv blocks, "
-    "statistics pooling",
-)
 
 
 @keras.saving.register_keras_serializable(package="ser")
@@ -185,6 +102,64 @@ class SpecAugment(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ser")
+class ChannelAugment(layers.Layer):
+    """Training-time damage to log-mel clips (dB): added noise and a limited band.
+
+    Works on mel power, where the sum of speech and independent noise is the sum
+    of their powers. Noise is, half the time each, white (flat across slaney-
+    normalised mel bands) or "babble" (another clip of the batch), at a random
+    SNR against the clip's mean power, with a 2.5 dB random ripple per cell.
+    Band limiting empties the bands above a random cutoff (what an 8 kHz phone
+    line or a low-bitrate codec leaves) and, half the time, the lowest bands.
+    At inference the layer passes its input through unchanged.
+    """
+
+    def __init__(self, noise_probability=0.5, band_limit_probability=0.3, snr_db=(0.0, 30.0),
+                 seed=None, **kwargs):  # fmt: skip
+        super().__init__(**kwargs)
+        self.noise_probability, self.band_limit_probability = (
+            noise_probability,
+            band_limit_probability,
+        )
+        self.snr_db, self.seed = tuple(snr_db), seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def _chance(self, batch, probability):
+        return keras.random.uniform((batch, 1, 1), seed=self.generator) < probability
+
+    def call(self, x, training=None):
+        if not training:
+            return x
+        batch, bands = ops.shape(x)[0], x.shape[2]
+        power = ops.power(10.0, x / 10.0)
+        level = ops.mean(power, axis=(1, 2), keepdims=True)
+        snr = keras.random.uniform((batch, 1, 1), *self.snr_db, seed=self.generator)
+        other = ops.roll(power, 1, axis=0)  # another clip of the batch: babble
+        babble = other / (ops.mean(other, axis=(1, 2), keepdims=True) + 1e-12)
+        shape = ops.where(self._chance(batch, 0.5), babble, ops.ones_like(power))
+        ripple = ops.power(
+            10.0, keras.random.normal(ops.shape(x), stddev=0.25, seed=self.generator)
+        )
+        noise = shape * ripple * level * ops.power(10.0, -snr / 10.0)
+        power = power + ops.where(self._chance(batch, self.noise_probability), noise, 0.0)
+        band = ops.arange(bands)[None, None, :]
+        top = keras.random.randint((batch, 1, 1), bands * 9 // 16, bands, seed=self.generator)
+        bottom = keras.random.randint((batch, 1, 1), 0, bands // 8, seed=self.generator)
+        bottom = ops.where(self._chance(batch, 0.5), bottom, 0)
+        outside = ops.logical_or(band >= top, band < bottom)
+        limited = ops.logical_and(self._chance(batch, self.band_limit_probability), outside)
+        power = ops.where(limited, 1e-10, power)
+        return 10.0 * ops.log10(ops.maximum(power, 1e-10))
+
+    def get_config(self):
+        return {
+            **super().get_config(), "noise_probability": self.noise_probability,
+            "band_limit_probability": self.band_limit_probability, "snr_db": list(self.snr_db),
+            "seed": self.seed,
+        }  # fmt: skip
+
+
+@keras.saving.register_keras_serializable(package="ser")
 class StatisticsPooling(layers.Layer):
     """Mean and standard deviation over time, concatenated: ``(batch, 2 * channels)``."""
 
@@ -211,6 +186,9 @@ def _bilstm(n_frames: int, n_features: int):
 def _cnn(spec: ModelSpec, n_frames: int, n_features: int, adapt_on=None, seed=None):
     inputs = keras.Input(shape=(n_frames, n_features), name=spec.features)
     x = inputs
+    if spec.noise_probability or spec.band_limit_probability:
+        x = ChannelAugment(spec.noise_probability, spec.band_limit_probability, spec.snr_db,
+                           seed=seed, name="channel_augment")(x)  # fmt: skip
     if spec.normalisation == "utterance":
         x = UtteranceNormalization(name="utterance_norm")(x)
     elif spec.normalisation == "global":

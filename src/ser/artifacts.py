@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
-import pandas as pd
-
-import ser.architectures  # noqa: F401  (registers the custom layers for loading)
 from ser.config import EMOTION_NAMES
-from ser.training import ProtocolRun
+
+if TYPE_CHECKING:  # Keras and TensorFlow load only where a model is written or read
+    from ser.training import ProtocolRun
 
 MODEL_FILE = "emotion_model.keras"
+ONNX_FILE = "emotion_model.onnx"  # what the predictor runs (onnxruntime, no TensorFlow)
 LABELS_FILE = "labels.json"
 PLAN_FILE = "plan.json"
 
@@ -39,23 +39,58 @@ def save_model(model, folder: Path, metadata: dict) -> Path:
     return folder
 
 
-def read_metadata(folder: Path) -> dict:
-    """The shipped model's ``labels.json``: mapping, spec, features, actors, scores."""
-    return json.loads((Path(folder) / LABELS_FILE).read_text())
-
-
-def load_model(folder: Path):
-    """Load (model, labels, metadata) written by :func:`save_model`, in Keras safe mode."""
-    folder = Path(folder)
-    missing = [name for name in (MODEL_FILE, LABELS_FILE) if not (folder / name).exists()]
+def require_files(folder: Path, *names: str) -> None:
+    """Raise a FileNotFoundError that says how to make the model if ``folder`` lacks any file."""
+    missing = [name for name in (*names, LABELS_FILE) if not (Path(folder) / name).exists()]
     if missing:
         raise FileNotFoundError(
             f"model folder {folder} lacks {', '.join(missing)}; run `make train` (or `make report`)."
         )
+
+
+def read_metadata(folder: Path) -> dict:
+    """The shipped model's ``labels.json``: mapping, spec, features, actors, calibration."""
+    return json.loads((Path(folder) / LABELS_FILE).read_text())
+
+
+def label_list(metadata: dict) -> list[str]:
+    """Class index -> emotion, from ``labels.json``'s mapping."""
+    mapping = metadata["index_to_emotion"]
+    return [mapping[str(i)] for i in range(len(mapping))]
+
+
+def update_metadata(folder: Path, **fields) -> dict:
+    """Add or replace fields of ``labels.json``."""
+    metadata = {**read_metadata(folder), **fields}
+    (Path(folder) / LABELS_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
+    return metadata
+
+
+def export_onnx(model, folder: Path) -> Path:
+    """Write ``model`` as ONNX beside its ``.keras`` file, for the TensorFlow-free predictor."""
+    import numpy as np
+
+    import warnings
+
+    path = Path(folder) / ONNX_FILE
+    model(np.zeros((1, *model.input_shape[1:]), np.float32))  # Keras exports called models only
+    with warnings.catch_warnings():  # tf2onnx probes np.object, which NumPy 2 warns about
+        warnings.simplefilter("ignore", FutureWarning)
+        model.export(str(path), format="onnx", verbose=False)
+    return path
+
+
+def load_model(folder: Path):
+    """Load (model, labels, metadata) written by :func:`save_model`, in Keras safe mode."""
+    import keras
+
+    import ser.architectures  # noqa: F401  (registers the custom layers for loading)
+
+    folder = Path(folder)
+    require_files(folder, MODEL_FILE)
     model = keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
     metadata = read_metadata(folder)
-    mapping = metadata["index_to_emotion"]
-    return model, [mapping[str(i)] for i in range(len(mapping))], metadata
+    return model, label_list(metadata), metadata
 
 
 def run_folder(runs_dir: Path, spec: str, protocol: str, seed: int) -> Path:
@@ -80,6 +115,10 @@ def save_run(run: ProtocolRun, runs_dir: Path) -> Path:
 
 def load_run(runs_dir: Path, spec: str, protocol: str, seed: int) -> ProtocolRun:
     """Read back what :func:`save_run` wrote."""
+    import pandas as pd
+
+    from ser.training import ProtocolRun
+
     folder = run_folder(runs_dir, spec, protocol, seed)
     if not (folder / "training.json").exists():
         raise FileNotFoundError(f"no run in {folder}: run notebook 03 (`make train`) first")

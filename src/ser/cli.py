@@ -55,9 +55,19 @@ def collect_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]
     return files, missing
 
 
-def format_prediction(file: str, emotion: str, probabilities: dict[str, float]) -> str:
+def format_prediction(
+    file: str, emotion: str, probabilities: dict[str, float], confident: bool = True
+) -> str:
     ranked = sorted(probabilities.items(), key=lambda item: -item[1])
-    return f"{file}: {emotion}  (" + "  ".join(f"{k} {v:.2f}" for k, v in ranked) + ")"
+    answer = emotion if confident else f"unsure (best guess {emotion})"
+    return f"{file}: {answer}  (" + "  ".join(f"{k} {v:.2f}" for k, v in ranked) + ")"
+
+
+def prediction_rows(prediction, timeline: bool) -> list[dict]:
+    """One row for the recording, or with ``timeline`` one per analysis window."""
+    if not timeline:
+        return [prediction.as_dict()]
+    return [{"file": prediction.source, **window.as_dict()} for window in prediction.timeline]
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -66,7 +76,7 @@ def run_predict(args: argparse.Namespace) -> int:
     if not files and not failures:
         print("error: no audio files found in the given paths", file=sys.stderr)
         return 1
-    from ser.predict import Predictor  # TensorFlow starts only when there is work
+    from ser.predict import Predictor  # onnxruntime starts only when there is work
 
     try:
         predictor = Predictor(args.model_dir)
@@ -79,8 +89,7 @@ def run_predict(args: argparse.Namespace) -> int:
         rows.append({"file": str(path), "error": reason})
     for path in tqdm(files, desc="predict", unit="file", disable=not show_bar):
         try:
-            result = predictor.predict(path)
-            rows.append(result.as_dict())
+            rows.extend(prediction_rows(predictor.predict(path), args.timeline))
         except AudioError as error:
             rows.append({"file": str(path), "error": str(error)})
         except Exception as error:  # keep going: one bad file must not stop a folder
@@ -91,24 +100,30 @@ def run_predict(args: argparse.Namespace) -> int:
         elif "error" in row:
             print(f"{row['file']}: ERROR {row['error']}", file=sys.stderr)
         else:
-            print(format_prediction(row["file"], row["emotion"], row["probabilities"]))
+            where = f" [{row['start_s']:.2f}-{row['end_s']:.2f} s]" if "start_s" in row else ""
+            print(format_prediction(row["file"] + where, row["emotion"], row["probabilities"],
+                                    row.get("confident", True)))  # fmt: skip
     if args.out:
-        write_csv(rows, args.out, predictor.labels)
+        write_csv(rows, args.out, predictor.labels, timeline=args.timeline)
     failed = sum("error" in row for row in rows)
     if failed:
         print(f"{failed} of {len(rows)} files failed", file=sys.stderr)
     return 1 if failed else 0
 
 
-def write_csv(rows: list[dict], path: Path, labels: list[str]) -> None:
-    """One line per file: file, emotion, a probability column per emotion, error."""
+def write_csv(rows: list[dict], path: Path, labels: list[str], timeline: bool = False) -> None:
+    """One line per file (or per window with ``timeline``): file, [start_s, end_s,] emotion,
+    confident, a probability column per emotion, error."""
+    where = ["start_s", "end_s"] if timeline else []
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "emotion", *(f"p_{label}" for label in labels), "error"])
+        writer.writerow(["file", *where, "emotion", *(["confident"] if not timeline else []),
+                         *(f"p_{label}" for label in labels), "error"])  # fmt: skip
         for row in rows:
             probabilities = row.get("probabilities", {})
             writer.writerow([
-                row["file"], row.get("emotion", ""),
+                row["file"], *(row.get(key, "") for key in where), row.get("emotion", ""),
+                *([row.get("confident", "")] if not timeline else []),
                 *(f"{probabilities[label]:.6f}" if label in probabilities else "" for label in labels),
                 row.get("error", ""),
             ])  # fmt: skip
@@ -134,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Predict the emotion of each recording with the shipped model. Reads WAV, FLAC, OGG, "
             "AIFF and MP3 at any sample rate, mono or stereo. A recording longer than the model's "
-            "4.02 s window is analysed in half-overlapping windows whose probabilities are averaged. "
+            "4.02 s window is analysed in half-overlapping windows whose probabilities are averaged "
+            "(--timeline shows each window). Probabilities are calibrated on the model's validation "
+            "actors; below the model's threshold the answer is 'unsure'. "
             f"Recordings over {MAX_UPLOAD_SECONDS:.0f} s or {MAX_UPLOAD_BYTES // 2**20} MB are refused."
         ),
         epilog=(
@@ -146,11 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR",
                          help="audio files, or folders searched recursively for audio files")  # fmt: skip
     predict.add_argument("--json", action="store_true",
-                         help='print JSON Lines: {"file", "emotion", "probabilities": {emotion: p}}')  # fmt: skip
+                         help='print JSON Lines: {"file", "emotion", "confident", "probabilities": {emotion: p}}')  # fmt: skip
     predict.add_argument("--out", type=Path, metavar="results.csv",
                          help="also write one CSV row per file (probabilities and errors)")  # fmt: skip
+    predict.add_argument("--timeline", action="store_true",
+                         help="one row per analysis window (start_s, end_s, emotion, probabilities) "
+                         "instead of one per file, in the text, --json and --out outputs")  # fmt: skip
     predict.add_argument("--model-dir", type=Path, default=MODELS_DIR,
-                         help="folder with emotion_model.keras and labels.json (default: models/)")  # fmt: skip
+                         help="folder with emotion_model.onnx and labels.json (default: models/)")  # fmt: skip
     predict.set_defaults(handler=run_predict)
     return parser
 

@@ -1,8 +1,12 @@
-"""The upload-and-predict demo: ipywidgets for JupyterLab and Voila, and its display.
+"""The demo: upload, record or pick a sample, and see the emotion over time and how sure it is.
 
-:func:`render_prediction` is the single code path: the widget callbacks call it
-inside the widget's output area, and the notebook calls it directly for the
-``demo_clip`` parameter, so the static HTML report shows a real prediction.
+One set of widgets (:class:`DemoApp`) serves both notebook 05 (JupyterLab, the
+report) and the app page that ``make demo`` serves with Voila (:func:`app`, from
+``ser/app.ipynb``). :func:`render_prediction` is the single display path: the
+widget callbacks call it inside the output area, and notebook 05 calls it
+directly for its ``demo_clip`` parameter, so the static report shows a real
+prediction. The microphone recorder is a small anywidget (:class:`MicRecorder`,
+``recorder.js``) that sends WAV bytes to Python.
 """
 
 from __future__ import annotations
@@ -10,15 +14,17 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import anywidget
 import matplotlib.pyplot as plt
+import traitlets
 from IPython.display import HTML, Audio, display
 
-from ser.architectures import ModelSpec
 from ser.audio import AudioError
-from ser.config import AUDIO_SUFFIXES, SAMPLES_DIR
+from ser.config import AUDIO_SUFFIXES, MAX_UPLOAD_SECONDS, SAMPLES_DIR
 from ser.dataset import parse_filename
-from ser.plots import plot_waveform, show_figure
+from ser.plots import plot_timeline, plot_waveform, show_figure
 from ser.predict import Prediction, Predictor
+from ser.specs import ModelSpec
 
 ACCEPT = ",".join(AUDIO_SUFFIXES) + ",audio/*"
 STYLE = """<style>
@@ -29,7 +35,38 @@ STYLE = """<style>
 .ser-bar.top {background: #dd8452;}
 .ser-error {color: #a40000; background: #fff0f0; border: 1px solid #e0b0b0; padding: 8px 12px;
             font-family: sans-serif; border-radius: 4px;}
+.ser-unsure {color: #8a5a00; background: #fff8e6; border: 1px solid #e8d4a0; padding: 6px 10px;
+             font-family: sans-serif; border-radius: 4px; margin: 0.3em 0;}
+.ser-windows {border-collapse: collapse; font-family: sans-serif; font-size: 12px;}
+.ser-windows td, .ser-windows th {padding: 1px 8px; text-align: left;}
 </style>"""
+RECORDER_CSS = """
+.ser-recorder {display: flex; align-items: center; gap: 10px; font-family: sans-serif;
+               font-size: 13px; flex-wrap: wrap;}
+.ser-record-button {padding: 4px 12px; border-radius: 4px; border: 1px solid #999;
+                    background: #f7f7f7; cursor: pointer;}
+.ser-record-button.ser-recording {background: #c44e52; color: white; border-color: #c44e52;}
+.ser-meter {width: 120px; height: 10px; background: #e6e6e6; border-radius: 5px; overflow: hidden;}
+.ser-level {height: 100%; width: 0%; background: #55a868; transition: width 0.08s;}
+.ser-mic-message {flex-basis: 100%;}
+.ser-mic-error {color: #a40000; background: #fff0f0; border: 1px solid #e0b0b0; padding: 6px 10px;
+                border-radius: 4px;}
+"""
+
+
+class MicRecorder(anywidget.AnyWidget):
+    """Start/stop recording in the browser; ``wav`` receives 16-bit mono WAV bytes on stop.
+
+    ``status``: "", "recording", "recorded", "denied", "unavailable" or "empty", set by the
+    browser; Python sets "analysed" once the recording's result is shown.
+    """
+
+    _esm = Path(__file__).with_name("recorder.js")
+    _css = RECORDER_CSS
+    # The browser sends a binary buffer, which arrives as a memoryview: keep it as bytes.
+    wav = traitlets.Bytes(b"").tag(sync=True, from_json=lambda value, _: bytes(value or b""))
+    status = traitlets.Unicode("").tag(sync=True)
+    max_seconds = traitlets.Float(MAX_UPLOAD_SECONDS).tag(sync=True)
 
 
 def sample_clips(folder: Path = SAMPLES_DIR) -> list[tuple[str, Path]]:
@@ -84,33 +121,89 @@ def error_html(title: str, message: str) -> HTML:
     )
 
 
+def window_table(prediction: Prediction) -> str:
+    """The timeline as a compact HTML table: one row per analysis window."""
+    rows = "".join(
+        f'<tr class="ser-window"><td>{w.start_s:.1f}-{w.end_s:.1f} s</td><td>{w.emotion}</td>'
+        f"<td>{w.probabilities[w.emotion]:.0%}</td></tr>"
+        for w in prediction.timeline
+    )
+    return (
+        '<table class="ser-windows"><tr><th>window</th><th>emotion</th><th>probability</th></tr>'
+        f"{rows}</table>"
+    )
+
+
+def result_html(prediction: Prediction, predictor: Predictor, name: str) -> str:
+    """The headline: the emotion (or "unsure"), the recording, and a bar per emotion."""
+    windows = (
+        "one window"
+        if prediction.windows == 1
+        else f"{prediction.windows} windows of {predictor.params.window_seconds:.1f} s, averaged"
+    )
+    if prediction.confident:
+        headline = (
+            f'Predicted emotion: <span class="ser-emotion">{prediction.emotion}</span> '
+            f"({prediction.confidence:.0%})"
+        )
+        note = ""
+    else:
+        threshold = predictor.calibration.threshold
+        headline = (
+            f'The model is unsure. Best guess: <span class="ser-emotion">{prediction.emotion}</span> '
+            f"({prediction.confidence:.0%})"
+        )
+        note = (
+            f'<div class="ser-unsure">Its top probability is below {threshold:.0%}, where it is '
+            "right less often than it should be trusted (see notebook 04). Treat this as a guess.</div>"
+        )
+    return (
+        f'{STYLE}<div class="ser-result"><h3>{headline}</h3>{note}'
+        f"<div>{html.escape(name)}: {prediction.duration_s:.2f} s ({windows})</div>"
+        f"{probability_bars(prediction)}</div>"
+    )
+
+
 def render_prediction(predictor: Predictor, source, name: str) -> Prediction | None:
-    """Predict ``source`` and display the result, or display the error in words."""
+    """Predict ``source`` and display the result, or display the error in words.
+
+    A recording longer than one window also gets its timeline: the emotion and
+    its probability per window, drawn over the waveform and as a table.
+    """
     try:
         prediction = predictor.predict(source, name=name)
     except AudioError as error:
         display(error_html(f"Could not analyse {name}.", str(error)))
         return None
-    windows = "one window" if prediction.windows == 1 else f"{prediction.windows} windows, averaged"
-    display(HTML(
-        f'{STYLE}<div class="ser-result"><h3>Predicted emotion: '
-        f'<span class="ser-emotion">{prediction.emotion}</span></h3>'
-        f"<div>{html.escape(name)}: {prediction.duration_s:.2f} s ({windows})</div>"
-        f"{probability_bars(prediction)}</div>"
-    ))  # fmt: skip
-    show_figure(plot_signal(prediction, predictor))
-    display(Audio(prediction.samples, rate=predictor.params.sample_rate))
+    display(HTML(result_html(prediction, predictor, name)))
+    rate = predictor.params.sample_rate
+    if prediction.windows > 1:
+        threshold = predictor.calibration.threshold if predictor.calibration else None
+        show_figure(
+            plot_timeline(
+                prediction.samples, rate, prediction.timeline, predictor.labels, threshold
+            ),
+            alt=f"Emotion over time in {name}: "
+            + "; ".join(
+                f"{w.start_s:.1f}-{w.end_s:.1f} s {w.emotion}" for w in prediction.timeline
+            ),
+        )
+        display(HTML(STYLE + window_table(prediction)))
+    else:
+        show_figure(plot_signal(prediction, predictor))
+    display(Audio(prediction.samples, rate=rate))
     return prediction
 
 
 class DemoApp:
-    """Upload a file or pick a bundled sample; the result appears below."""
+    """Upload a file, record from the microphone or pick a bundled sample; the result appears below."""
 
     def __init__(self, predictor: Predictor, samples_folder: Path = SAMPLES_DIR):
         import ipywidgets as widgets
 
         self.predictor = predictor
         self.upload = widgets.FileUpload(accept=ACCEPT, multiple=False, description="Upload audio")
+        self.recorder = MicRecorder()
         self.samples = widgets.Dropdown(
             options=[("- pick a sample clip -", None), *sample_clips(samples_folder)],
             description="or a sample:", layout=widgets.Layout(width="420px"),
@@ -118,8 +211,13 @@ class DemoApp:
         )  # fmt: skip
         self.output = widgets.Output(layout=widgets.Layout(min_height="60px"))
         self.upload.observe(self._on_upload, names="value")
+        self.recorder.observe(self._on_recording, names="wav")
         self.samples.observe(self._on_sample, names="value")
-        self.widget = widgets.VBox([widgets.HBox([self.upload, self.samples]), self.output])
+        label = widgets.HTML("<b>or record:</b>")
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.upload, self.samples]), widgets.HBox([label, self.recorder]),
+             self.output]
+        )  # fmt: skip
 
     def show(self, source, name: str) -> None:
         with self.output:
@@ -136,12 +234,44 @@ class DemoApp:
         upload = files[0]
         self.show(bytes(upload["content"]), upload["name"])
 
+    def _on_recording(self, change) -> None:
+        if change["new"]:
+            self.show(bytes(change["new"]), "your recording")
+            self.recorder.status = "analysed"
+
     def _on_sample(self, change) -> None:
         if change["new"] is not None:
             self.show(change["new"], Path(change["new"]).name)
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+
+def app(model_dir: Path | None = None) -> DemoApp:
+    """The app page (``make demo``): a title, what the model is, the inputs and the result."""
+    from ser.config import MODELS_DIR
+
+    predictor = Predictor(model_dir or MODELS_DIR)
+    display(HTML(
+        '<h1 class="ser-title" style="font-family: sans-serif; margin-bottom: 0.2em">'
+        "What emotion do you hear?</h1>"
+        f'<p class="ser-about" style="font-family: sans-serif; max-width: 60em">{html.escape(about(predictor))}</p>'
+    ))  # fmt: skip
+    demo = DemoApp(predictor)
+    display(demo)
+    return demo
+
+
+def about(predictor: Predictor) -> str:
+    """One line on what the model is and what it was trained on."""
+    info = predictor.metadata
+    return (
+        f"A small convolutional network on log-mel spectrograms, trained on "
+        f"{len(info['trained_on_actors'])} actors of RAVDESS (acted North-American English, studio "
+        f"recordings) to tell eight emotions apart: {', '.join(predictor.labels)}. Upload a "
+        f"recording (WAV, FLAC, OGG, MP3; up to {MAX_UPLOAD_SECONDS:.0f} s), record one, or pick a "
+        "sample from actors it never heard."
+    )
 
 
 def emotion_of(path: Path) -> str:
@@ -162,6 +292,8 @@ def model_summary(predictor: Predictor) -> str:
         f"{', '.join(map(str, info['validation_actors']))} validated it. The samples come from "
         f"actors {', '.join(map(str, info['held_out_actors']))}, whom it never heard. Recordings "
         f"longer than {params.window_seconds:.2f} s are analysed in half-overlapping windows of that "
-        "length whose probabilities are averaged. Expect it to be unsure on anything unlike RAVDESS: "
-        "acted, studio-quality North-American English."
+        "length, shown as a timeline, whose probabilities are averaged. Probabilities are calibrated "
+        "on the validation actors, and below the threshold chosen there the demo says the model is "
+        "unsure. Expect it to be unsure on anything unlike RAVDESS: acted, studio-quality "
+        "North-American English."
     )

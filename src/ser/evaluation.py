@@ -171,6 +171,7 @@ class ShippedResult:
     epochs_trained: int
     parameters: int
     labels: list[str]
+    onnx_max_difference: float | None = None  # the ONNX export against Keras, these clips
 
     @classmethod
     def from_dict(cls, record: dict) -> ShippedResult:
@@ -189,6 +190,10 @@ class Metrics:
     shipped: ShippedResult
     plan: dict
     versions: dict = field(default_factory=dict)
+    calibration: dict = field(default_factory=dict)  # ser.calibration.CalibrationResult, as a dict
+    robustness: dict = field(default_factory=dict)  # condition -> UA and drop per model
+    candidate: str = ""  # the winner on clean validation clips, before the robustness stage
+    robustness_selection: list[dict] = field(default_factory=list)  # validation UA per condition
 
     @property
     def members(self) -> int:
@@ -211,7 +216,9 @@ class Metrics:
             {n: ModelResult.from_dict(m) for n, m in record["models"].items()}, record["ours"],
             record["chosen"], record["reference"], record["selection"],
             ShippedResult.from_dict(record["shipped"]),
-            record["plan"], record.get("versions", {}),
+            record["plan"], record.get("versions", {}), record.get("calibration", {}),
+            record.get("robustness", {}), record.get("candidate", ""),
+            record.get("robustness_selection", []),
         )  # fmt: skip
 
     def si(self, name: str) -> ProtocolResult:
@@ -477,8 +484,36 @@ def evaluate_shipped_model(index: pd.DataFrame, features: dict, model_dir: Path)
     probabilities = predict_proba(model, features[info["spec"]["features"]].features[positions])
     predicted = [labels[i] for i in probabilities.argmax(axis=1)]
     scores = summarise(index["emotion"].to_numpy()[positions], predicted, test_actors=held_out)
+    onnx = None
+    if (Path(model_dir) / artifacts.ONNX_FILE).exists():
+        from ser.predict import Predictor
+
+        runtime = Predictor(model_dir).window_probabilities(
+            features[info["spec"]["features"]].features[positions]
+        )
+        onnx = float(np.abs(runtime - probabilities).max())
     return ShippedResult(
         model=info["model"], scores=scores, trained_on_actors=info["trained_on_actors"],
         validation_actors=info["validation_actors"], seed=info["seed"],
         epochs_trained=info["epochs_trained"], parameters=int(model.count_params()), labels=labels,
+        onnx_max_difference=onnx,
     )  # fmt: skip
+
+
+def robustness_record(table: pd.DataFrame) -> dict:
+    """``metrics.json``'s robustness: per model (column), per condition, UA and drop from clean."""
+    return {
+        model: {condition: {"uar": float(uar), "drop": float(table.loc["clean", model] - uar)}
+                for condition, uar in table[model].items()}
+        for model in table.columns
+    }  # fmt: skip
+
+
+def robustness_display(table: pd.DataFrame) -> pd.DataFrame:
+    """UA and the drop from clean per condition, for each model; drops over 15 points marked."""
+    shown = {}
+    for model in table.columns:
+        drop = table.loc["clean", model] - table[model]
+        shown[(model, "UA")] = table[model].map("{:.3f}".format)
+        shown[(model, "drop")] = [f"{d:.3f}" + (" ⚠" if d > 0.15 else "") for d in drop]
+    return pd.DataFrame(shown, index=table.index)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ser import artifacts
 from ser.architectures import BILSTM, CNN, ModelSpec, average_models
+from ser.calibration import Calibration, calibrate, emotion_indices
 from ser.config import EMOTION_NAMES
 from ser.environment import versions
 from ser.evaluation import (
@@ -34,7 +35,7 @@ from ser.evaluation import (
 )
 from ser.features import FeatureParams
 from ser.splits import EMOBOX_FOLDS, SHIPPED_MODEL_FOLD, protocol_splits
-from ser.training import PROBABILITY_COLUMNS, ProtocolRun, run_protocol
+from ser.training import PROBABILITY_COLUMNS, ProtocolRun, progress, run_protocol
 
 # Our model and, one change each, the candidates it was chosen from. Every
 # candidate differs from the first in one ingredient, so the same trainings
@@ -55,7 +56,27 @@ CANDIDATES: tuple[ModelSpec, ...] = (
         pooling="average",
     ),
 )
-SPECS = {spec.name: spec for spec in (BILSTM, *CANDIDATES)}
+# Stage two, after the choice on clean validation clips: the chosen candidate with
+# and without channel augmentation (noise and band limits during training, see
+# ser.architectures.ChannelAugment), judged on validation clips under the
+# robustness conditions of ser.robustness. Settings from bench/explore_models.py.
+CHANNEL_AUGMENTATION = {
+    "noise_probability": 0.6,
+    "band_limit_probability": 0.4,
+    "snr_db": (-5.0, 25.0),
+}
+ROBUST_SUFFIX = "_channel_augmentation"
+
+
+def robust_variant(spec: ModelSpec) -> ModelSpec:
+    """``spec`` trained with channel augmentation."""
+    return spec.with_changes(
+        f"{spec.name}{ROBUST_SUFFIX}", f"{spec.description}; with channel augmentation "
+        "(added white or babble noise, band limits) during training", **CHANNEL_AUGMENTATION,
+    )  # fmt: skip
+
+
+SPECS = {spec.name: spec for spec in (BILSTM, *CANDIDATES, *map(robust_variant, CANDIDATES))}
 N_SEEDS = 3
 QUICK_EPOCHS = 3
 QUICK_FOLDS = (1, 2)
@@ -122,11 +143,13 @@ def train_runs(
     return run
 
 
-def _keep_shipped_fold(index: pd.DataFrame, plan: Plan, spec: ModelSpec, runs_dir: Path, seed: int):
-    """A ``keep`` hook that saves the shipped fold's model of a run beside the runs."""
+def _keep_models(index: pd.DataFrame, plan: Plan, spec: ModelSpec, runs_dir: Path, seed: int,
+                 every_fold: bool = False):  # fmt: skip
+    """A ``keep`` hook that saves the shipped fold's model of a run beside the runs and, with
+    ``every_fold``, every fold's model (for scoring its validation actors later)."""
 
     def keep(split, trained):
-        if split.fold != plan.shipped_fold:
+        if split.fold != plan.shipped_fold and not every_fold:
             return
         actors = index["actor"].to_numpy()
         metadata = {
@@ -138,9 +161,21 @@ def _keep_shipped_fold(index: pd.DataFrame, plan: Plan, spec: ModelSpec, runs_di
             "validation_uar": trained.validation_uar, "seed": seed + split.fold,
             "epochs_trained": len(trained.history["loss"]), "fold": split.fold,
         }  # fmt: skip
-        artifacts.save_model(trained.model, shipped_fold_dir(runs_dir, spec.name, seed), metadata)
+        if split.fold == plan.shipped_fold:
+            artifacts.save_model(
+                trained.model, shipped_fold_dir(runs_dir, spec.name, seed), metadata
+            )
+        if every_fold:
+            artifacts.save_model(
+                trained.model, fold_model_dir(runs_dir, spec.name, split.fold), metadata
+            )
 
     return keep
+
+
+def fold_model_dir(runs_dir: Path, name: str, fold: int) -> Path:
+    """Where a candidate's model of each fold waits for the robustness stage (seed ``plan.seed``)."""
+    return Path(runs_dir) / name / "fold_models" / f"fold_{fold}"
 
 
 def shipped_fold_dir(runs_dir: Path, name: str, seed: int) -> Path:
@@ -160,7 +195,7 @@ def train_candidates(index, features, plan: Plan, runs_dir: Path) -> dict[str, P
     """Every candidate on the speaker-independent folds, seed ``plan.seed``."""
     runs = {}
     for spec in CANDIDATES:
-        keep = _keep_shipped_fold(index, plan, plan.spec(spec.name), runs_dir, plan.seed)
+        keep = _keep_models(index, plan, plan.spec(spec.name), runs_dir, plan.seed, every_fold=True)
         runs[spec.name] = train_runs(
             spec.name, "speaker_independent", index, features, plan, runs_dir,
             seed=plan.seed, keep=keep,
@@ -192,13 +227,73 @@ def choose(selection: pd.DataFrame) -> str:
     return str(selection["validation UA"].idxmax())
 
 
+def train_robust_variant(chosen: str, index, features, plan: Plan, runs_dir: Path) -> ProtocolRun:
+    """The chosen candidate with channel augmentation, on the speaker-independent folds."""
+    name = robust_variant(SPECS[chosen]).name
+    keep = _keep_models(index, plan, plan.spec(name), runs_dir, plan.seed, every_fold=True)
+    return train_runs(name, "speaker_independent", index, features, plan, runs_dir,
+                      seed=plan.seed, keep=keep)  # fmt: skip
+
+
+ROBUSTNESS_FILE = "validation_robustness.csv"
+
+
+def validation_robustness(
+    names: list[str], index: pd.DataFrame, plan: Plan, runs_dir: Path
+) -> pd.DataFrame:
+    """UA of each fold's model of ``names`` on its *validation* actors under every robustness
+    condition (babble from its training actors): one row per model and fold. Saved per run."""
+    from ser.predict import ModelPredictor
+    from ser.robustness import robustness_table
+
+    actors = index["actor"].to_numpy()
+    frames = []
+    for name in names:
+        rows = []
+        for split in protocol_splits(index, "speaker_independent", plan.seed, folds=plan.folds):
+            progress(
+                f"{name}: fold {split.fold}, validation actors under the robustness conditions"
+            )
+            model, _, _ = artifacts.load_model(fold_model_dir(runs_dir, name, split.fold))
+            predictor = ModelPredictor(model, FeatureParams.of(SPECS[name].features))
+            table, _ = robustness_table(
+                predictor, index, sorted(set(actors[split.validation])),
+                sorted(set(actors[split.train])), seed=plan.seed + split.fold, progress=False,
+            )  # fmt: skip
+            rows.append({"model": name, "fold": split.fold, **table["UA"].to_dict()})
+        frame = pd.DataFrame(rows)
+        frame.to_csv(artifacts.run_folder(runs_dir, name, "speaker_independent", plan.seed)
+                     / ROBUSTNESS_FILE, index=False, float_format="%.6f")  # fmt: skip
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+ROBUSTNESS_COLUMN = "mean over conditions"
+ROBUSTNESS_RULE = (
+    "of the chosen candidate with and without channel augmentation, the one with the higher "
+    "validation UA averaged over the clean clips and every robustness condition"
+)
+
+
+def robustness_selection_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Validation UA per condition (mean over folds) and over all conditions, one row per model."""
+    table = frame.drop(columns="fold").groupby("model", sort=False).mean()
+    table[ROBUSTNESS_COLUMN] = table.mean(axis=1)
+    return table
+
+
+def choose_robust(table: pd.DataFrame) -> str:
+    """The rule: the highest validation UA over all conditions (the first row wins a tie)."""
+    return str(table[ROBUSTNESS_COLUMN].idxmax())
+
+
 def train_final(chosen: str, index, features, plan: Plan, runs_dir: Path) -> list[ProtocolRun]:
     """The chosen model with the remaining seeds (speaker-independent) and every seed (random)."""
     runs = []
     spec = plan.spec(chosen)
     for seed in plan.seeds:
         if seed != plan.seed:  # plan.seed's speaker-independent run is the candidate run
-            keep = _keep_shipped_fold(index, plan, spec, runs_dir, seed)
+            keep = _keep_models(index, plan, spec, runs_dir, seed)
             runs.append(train_runs(chosen, "speaker_independent", index, features, plan,
                                    runs_dir, seed=seed, keep=keep))  # fmt: skip
         runs.append(train_runs(chosen, "random", index, features, plan, runs_dir, seed=seed))
@@ -247,7 +342,11 @@ def choose_ensemble(table: pd.DataFrame) -> bool:
 
 def ship(chosen: str, ensemble: bool, plan: Plan, runs_dir: Path, models_dir: Path) -> Path:
     """Write the shipped model into ``models_dir``: the chosen model of the shipped fold
-    (seed ``plan.seed``), or the average of its seeds' models when ``ensemble``."""
+    (seed ``plan.seed``), or the average of its seeds' models when ``ensemble``.
+
+    Beside the ``.keras`` file go its ONNX export (what the predictor runs) and, in
+    ``labels.json``, the calibration fitted on the shipped fold's validation actors.
+    """
     seeds = plan.seeds if ensemble else [plan.seed]
     members = [artifacts.load_model(shipped_fold_dir(runs_dir, chosen, seed)) for seed in seeds]
     model, _, metadata = members[0]
@@ -259,7 +358,23 @@ def ship(chosen: str, ensemble: bool, plan: Plan, runs_dir: Path, models_dir: Pa
             "seed": [member[2]["seed"] for member in members],
             "validation_uar": None,  # each member's own score is in its run folder
         }  # fmt: skip
-    return artifacts.save_model(model, models_dir, metadata)
+    runs = [artifacts.load_run(runs_dir, chosen, "speaker_independent", seed) for seed in seeds]
+    metadata["calibration"] = fold_calibration(runs, plan.shipped_fold).as_dict()
+    artifacts.save_model(model, models_dir, metadata)
+    artifacts.export_onnx(model, models_dir)
+    return Path(models_dir)
+
+
+def fold_calibration(runs: list[ProtocolRun], fold: int) -> Calibration:
+    """Temperature and "unsure" threshold of one fold's model (the runs' seed average),
+    fitted on that fold's validation clips only."""
+    validation = average_runs(runs, "validation")
+    validation = validation[validation["fold"] == fold]
+    actors = sorted({int(clip[-2:]) for clip in validation["clip_id"]})
+    return calibrate(
+        validation[PROBABILITY_COLUMNS].to_numpy(), emotion_indices(validation["emotion"]),
+        f"validation actors {', '.join(map(str, actors))} ({len(validation)} clips)",
+    )  # fmt: skip
 
 
 def ensemble_name(chosen: str) -> str:
@@ -297,16 +412,29 @@ def timing_table(runs: list[ProtocolRun]) -> pd.DataFrame:
 SELECTION_FILE = "selection.json"
 
 
-def record_selection(selection: pd.DataFrame, chosen: str, ensemble: bool, runs_dir: Path) -> Path:
-    """Write the selection table (validation scores only) and the choices, for notebook 04."""
+def record_selection(
+    selection: pd.DataFrame, chosen: str, ensemble: bool, runs_dir: Path,
+    robustness: pd.DataFrame | None = None, recipe: str | None = None,
+) -> Path:  # fmt: skip
+    """Write the selection tables (validation scores only) and the choices, for notebook 04.
+
+    ``chosen`` won on clean validation clips; ``recipe`` (default ``chosen``) won the
+    robustness stage (``robustness``: :func:`robustness_selection_table`) and is shipped.
+    """
     rows = [
         {"candidate": name, "description": SPECS[name].description,
          "validation_uar_mean": float(row["validation UA"]),
          "validation_uar_std": float(row["± std over folds"])}
         for name, row in selection.iterrows()
     ]  # fmt: skip
-    record = {"chosen": chosen, "rule": SELECTION_RULE, "candidates": rows,
-              "ensemble": bool(ensemble), "ensemble_rule": ENSEMBLE_RULE}  # fmt: skip
+    record = {"chosen": recipe or chosen, "candidate": chosen, "rule": SELECTION_RULE,
+              "candidates": rows, "ensemble": bool(ensemble), "ensemble_rule": ENSEMBLE_RULE}  # fmt: skip
+    if robustness is not None:
+        record["robustness_rule"] = ROBUSTNESS_RULE
+        record["robustness"] = [
+            {"model": name, **{k: float(v) for k, v in row.items()}}
+            for name, row in robustness.iterrows()
+        ]  # fmt: skip
     return artifacts.write_record(record, runs_dir, SELECTION_FILE)
 
 
@@ -357,8 +485,10 @@ def assemble_metrics(
     else:
         ours = chosen
         models[chosen] = ModelResult(chosen, "ours", SPECS[chosen].summary(), single, spreads)
-    for spec in CANDIDATES:
-        if spec.name != chosen:
+    tried = [*CANDIDATES, robust_variant(SPECS[selection.get("candidate", chosen)])]
+    for spec in tried:
+        ran = artifacts.run_folder(runs_dir, spec.name, "speaker_independent", plan.seed).exists()
+        if spec.name != chosen and ran:
             models[spec.name] = ModelResult(
                 spec.name, "ablation",
                 f"the reference design: {spec.summary()}" if spec.name == CNN.name else spec.description,
@@ -399,5 +529,59 @@ def assemble_metrics(
         models=models, ours=ours, chosen=chosen, reference=BILSTM.name,
         selection=selection["candidates"],
         shipped=shipped, plan=plan.as_dict(), versions=versions(),
+        candidate=selection.get("candidate", chosen),
+        robustness_selection=selection.get("robustness", []),
     )  # fmt: skip
     return metrics, predictions
+
+
+def our_runs(plan: Plan, runs_dir: Path) -> list[ProtocolRun]:
+    """The speaker-independent runs behind our model: every seed if it is the ensemble."""
+    selection = read_selection(runs_dir)
+    seeds = plan.seeds if selection["ensemble"] else [plan.seed]
+    return [
+        artifacts.load_run(runs_dir, selection["chosen"], "speaker_independent", s) for s in seeds
+    ]
+
+
+def calibration_evaluation(plan: Plan, runs_dir: Path):
+    """Our model's calibration on held-out actors: each fold's temperature and "unsure"
+    threshold fitted on that fold's validation actors (see :func:`ser.calibration.evaluate_calibration`)."""
+    from ser.calibration import evaluate_calibration
+
+    runs = our_runs(plan, runs_dir)
+    return evaluate_calibration(average_runs(runs, "validation"), average_runs(runs, "predictions"))
+
+
+def robustness_evaluation(
+    index: pd.DataFrame, plan: Plan, runs_dir: Path, models_dir: Path
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """UA per robustness condition on the shipped fold's held-out actors.
+
+    Columns: the shipped model (ONNX, through the demo's predictor) and, when the
+    robustness stage chose channel augmentation, the single models (seed
+    ``plan.seed``) before and after it. Returns the UA table and each model's table.
+    """
+    from ser.predict import ModelPredictor, Predictor
+    from ser.robustness import robustness_table
+
+    selection = read_selection(runs_dir)
+    shipped = Predictor(models_dir)
+    predictors = {f"shipped: {shipped.metadata['model']}": shipped}
+    if selection.get("candidate", selection["chosen"]) != selection["chosen"]:
+        for when, name in (("before", selection["candidate"]), ("after", selection["chosen"])):
+            model, _, _ = artifacts.load_model(shipped_fold_dir(runs_dir, name, plan.seed))
+            predictors[f"{when}: {name} (seed {plan.seed})"] = ModelPredictor(
+                model, FeatureParams.of(SPECS[name].features)
+            )
+    held_out, trained_on = (
+        shipped.metadata["held_out_actors"],
+        shipped.metadata["trained_on_actors"],
+    )
+    tables = {}
+    for label, predictor in predictors.items():
+        progress(f"robustness on held-out actors: {label}")
+        tables[label], _ = robustness_table(
+            predictor, index, held_out, trained_on, seed=plan.seed, progress=False
+        )
+    return pd.DataFrame({label: table["UA"] for label, table in tables.items()}), tables

@@ -11,6 +11,7 @@ prediction.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -42,7 +43,7 @@ from ser.config import (
 )
 
 # Bump when the computation changes in a way the parameters do not show.
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2  # 2: computed with one BLAS thread (values differ in the last bits)
 FEATURE_KINDS = ("mfcc", "logmel", "egemaps")
 EGEMAPS_RATE = 16_000  # openSMILE's eGeMAPS is defined on 16 kHz speech
 N_EGEMAPS = 88  # eGeMAPS v02 functionals
@@ -141,13 +142,26 @@ def egemaps_functionals(samples: np.ndarray, params: FeatureParams) -> np.ndarra
     return values.to_numpy(dtype=np.float32).reshape(-1)
 
 
+@functools.cache
+def _blas():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def feature_matrix(samples: np.ndarray, params: FeatureParams = FeatureParams()) -> np.ndarray:
-    """The features of ``params.kind`` for a waveform at ``params.sample_rate``."""
-    if params.kind == "logmel":
-        return logmel_matrix(samples, params)
-    if params.kind == "egemaps":
-        return egemaps_functionals(samples, params)
-    return mfcc_matrix(samples, params)
+    """The features of ``params.kind`` for a waveform at ``params.sample_rate``.
+
+    Computed with one BLAS thread: the same sums in the same order in every
+    process (extraction workers, the predictor, the tests), so a clip's features
+    are bit-identical wherever they are computed.
+    """
+    with _blas().limit(limits=1, user_api="blas"):
+        if params.kind == "logmel":
+            return logmel_matrix(samples, params)
+        if params.kind == "egemaps":
+            return egemaps_functionals(samples, params)
+        return mfcc_matrix(samples, params)
 
 
 def clip_features(source: AudioSource, params: FeatureParams = FeatureParams()) -> np.ndarray:
@@ -166,6 +180,29 @@ def _clip_features_from_path(args: tuple[str, tuple[FeatureParams, ...]]) -> lis
                 samples, rate, params.sample_rate, name=path
             )
     return [feature_matrix(at_rate[p.sample_rate], p) for p in params_list]
+
+
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+
+
+@contextlib.contextmanager
+def single_threaded_children():
+    """Processes started inside inherit one-thread settings for BLAS, OpenMP and Numba."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def extract_features(
@@ -192,9 +229,11 @@ def extract_features(
             results.append(_clip_features_from_path(job))
             bar.update()
     else:
-        # spawn: safe even when the parent has already started TensorFlow threads
+        # spawn: safe even when the parent has already started TensorFlow threads.
+        # One BLAS/OpenMP thread per worker: the workers already fill the cores, and
+        # nested thread pools on top of them made extraction several times slower.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with single_threaded_children(), ProcessPoolExecutor(workers, mp_context=context) as pool:
             for matrices in pool.map(_clip_features_from_path, jobs, chunksize=16):
                 results.append(matrices)
                 bar.update()

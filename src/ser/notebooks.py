@@ -11,11 +11,57 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
+import re
+import sys
+import threading
 from pathlib import Path
 
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 
 KERNEL_NAME = "ser"
+
+# Lines a kernel prints on its stderr that are known to be harmless and alarm a reader for
+# nothing. Only these are dropped; everything else the kernel prints reaches the terminal.
+HARMLESS_KERNEL_LINES = tuple(
+    re.compile(pattern)
+    for pattern in (
+        # TensorFlow start-up, printed before its log level applies
+        r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$",
+        r"port\.cc:\d+\] oneDNN custom operations are on",
+        r"cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized",
+        r"^To enable the following instructions: .* rebuild TensorFlow",
+        # Keras' tf.data pipeline sets an attribute this TensorFlow build's op lacks (ignored)
+        r"NodeDef mentions attribute use_unbounded_threadpool which is not in the op definition",
+    )
+)
+
+
+def is_harmless(line: str) -> bool:
+    """Whether a kernel stderr line is one of :data:`HARMLESS_KERNEL_LINES`."""
+    return any(pattern.search(line) for pattern in HARMLESS_KERNEL_LINES)
+
+
+def _forward(read_fd: int, sink) -> None:
+    with open(read_fd, encoding="utf-8", errors="replace") as source:
+        for line in source:
+            if not is_harmless(line.rstrip("\n")):
+                sink.write(line)
+                sink.flush()
+
+
+class QuietKernelManager(AsyncKernelManager):
+    """Starts the kernel with its stderr piped through a filter of :data:`HARMLESS_KERNEL_LINES`."""
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        read_fd, write_fd = os.pipe()
+        kw["stderr"] = write_fd
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            os.close(write_fd)  # the kernel holds its own copy
+        threading.Thread(target=_forward, args=(read_fd, sys.stderr), daemon=True).start()
 
 
 def install_kernel(name: str = KERNEL_NAME) -> Path:
@@ -67,6 +113,7 @@ def execute(source: str | Path, output: str | Path, parameters: dict | None = No
         cwd=str(Path(source).resolve().parent),
         progress_bar=False,
         log_output=False,
+        kernel_manager_class=QuietKernelManager,
     )
     return used
 

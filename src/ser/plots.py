@@ -264,3 +264,77 @@ def plot_group_accuracy(tables: dict[str, pd.DataFrame], by: str) -> plt.Figure:
     ax.set_ylim(0, 1)
     ax.set_title(f"accuracy per {by}")
     return fig
+
+
+def plot_calibration(
+    raw: np.ndarray, calibrated: np.ndarray, targets: np.ndarray, result
+) -> plt.Figure:
+    """Reliability diagrams before and after temperature scaling, and accuracy against the
+    share of clips answered, the chosen thresholds marked (``result``: a CalibrationResult)."""
+    from ser.calibration import coverage_curve, reliability_table
+
+    before, after = reliability_table(raw, targets), reliability_table(calibrated, targets)
+    coverage = coverage_curve(calibrated, targets)
+    ece = (result.ece_before, result.ece_after)
+    answered = (result.answered_share, result.answered_accuracy)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), layout="constrained")
+    for ax, table, name, value in zip(
+        axes[:2], (before, after), ("raw", "calibrated"), ece, strict=True
+    ):
+        shown = table.dropna()
+        ax.bar(shown["low"], shown["accuracy"], width=shown["high"] - shown["low"], align="edge",
+               color="#4c72b0", edgecolor="white", label="accuracy")  # fmt: skip
+        ax.plot([0, 1], [0, 1], color="black", lw=1, ls="--", label="perfect calibration")
+        ax.plot(shown["confidence"], shown["accuracy"], "o", color="#dd8452", ms=4,
+                label="mean confidence of the bin")  # fmt: skip
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top probability)", ylabel="accuracy",
+               title=f"{name} probabilities: ECE {value:.3f}")  # fmt: skip
+        ax.legend(loc="upper left", fontsize=8)
+    ax = axes[2]
+    ax.plot(coverage["answered"], coverage["accuracy"], color="#4c72b0")
+    ax.plot(*answered, "o", color="#c44e52", label=f"thresholds: {answered[0]:.0%} answered, "
+            f"accuracy {answered[1]:.2f}")  # fmt: skip
+    ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="share of clips answered (most confident first)",
+           ylabel="accuracy of the answered clips", title="answering only when sure")  # fmt: skip
+    ax.legend(loc="lower left", fontsize=8)
+    fig.suptitle("calibration on held-out actors (speaker-independent folds)")
+    return fig
+
+
+def plot_robustness(table: pd.DataFrame) -> plt.Figure:
+    """UA per condition (rows) for each model (columns), with the clean UA as a line."""
+    fig, ax = plt.subplots(figsize=(13, 4.2), layout="constrained")
+    table.plot.bar(ax=ax, width=0.8, rot=30)
+    for i, clean in enumerate(table.loc["clean"]):
+        ax.axhline(clean, color=f"C{i}", lw=1, ls="--", alpha=0.7)
+        ax.axhline(clean - 0.15, color=f"C{i}", lw=0.6, ls=":", alpha=0.7)
+    ax.set(ylim=(0, 1), ylabel="UA", xlabel="",
+           title="UA under real-world damage (dashed: clean; dotted: 15 points below clean)")  # fmt: skip
+    plt.setp(ax.get_xticklabels(), ha="right")
+    ax.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def plot_timeline(samples: np.ndarray, sample_rate: int, timeline: list, labels: list[str],
+                  threshold: float | None = None) -> plt.Figure:  # fmt: skip
+    """The waveform, and per analysis window the emotion and its probability against time."""
+    fig, (wave_ax, prob_ax) = plt.subplots(
+        2, 1, figsize=(11, 4.2), sharex=True, layout="constrained", height_ratios=(1, 1.3)
+    )
+    plot_waveform(wave_ax, samples, sample_rate)
+    wave_ax.set_title("waveform")
+    colours = dict(zip(labels, sns.color_palette("tab10", len(labels)), strict=True))
+    centres = [(w.start_s + w.end_s) / 2 for w in timeline]
+    for label in labels:
+        prob_ax.plot(centres, [w.probabilities[label] for w in timeline], "-o", ms=3, lw=1.2,
+                     color=colours[label], label=label)  # fmt: skip
+    for w in timeline:
+        top = w.probabilities[w.emotion]
+        prob_ax.axvspan(w.start_s, w.end_s, ymin=0.94, ymax=1.0, color=colours[w.emotion],
+                        alpha=0.3 + 0.7 * top)  # fmt: skip
+    if threshold is not None:
+        prob_ax.axhline(threshold, color="grey", ls=":", lw=1, label="unsure below")
+    prob_ax.set(ylim=(0, 1.05), xlabel="time (s)", ylabel="probability",
+                title="emotion over time (one point per analysis window)")  # fmt: skip
+    prob_ax.legend(ncol=5, fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.3))
+    return fig

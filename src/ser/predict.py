@@ -1,12 +1,17 @@
-"""Predict the emotion of a recording with the shipped model.
+"""Predict the emotion of a recording with the shipped model: the one prediction path.
 
-The predictor loads the model and its metadata (labels, feature parameters)
-once, then runs every input through the same loader (:mod:`ser.audio`) and the
-same feature code (:mod:`ser.features`) as training. Normalisation happens
-inside the model, so nothing else is needed. A recording longer than the
-model's 4.02 s window is cut into windows that overlap by half (the last one
-ends with the recording) and the class probabilities of the windows are
-averaged; a shorter one is padded exactly as in training.
+The predictor runs the model exported to ONNX by notebook 03 with
+``onnxruntime`` (no TensorFlow: a new process answers in about two seconds),
+after the same loader (:mod:`ser.audio`) and the same feature code
+(:mod:`ser.features`) as training. Normalisation happens inside the model.
+
+A recording longer than the model's 4.02 s window is cut into windows that
+overlap by half (the last one ends with the recording): each window gets its own
+prediction (the *timeline*), and the recording's probabilities are the windows'
+average. A shorter one is padded exactly as in training. Probabilities are
+calibrated by the temperature fitted on the model's validation actors, and a
+prediction whose top probability is below the threshold chosen there is marked
+unsure.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ser.artifacts import ONNX_FILE, label_list, read_metadata, require_files
 from ser.audio import AudioError, AudioSource, describe_source, load_audio, to_mono_at_rate
+from ser.calibration import Calibration
 from ser.config import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, MODELS_DIR, WINDOW_HOP_FRACTION
 from ser.features import FeatureParams, feature_matrix
 
@@ -25,19 +32,41 @@ MIN_SECONDS = 0.5
 
 
 @dataclass
-class Prediction:
-    """The predicted emotion, the probability of every emotion, and what was analysed."""
+class Window:
+    """One analysis window of a recording: where it lies and what the model heard in it."""
 
+    start_s: float
+    end_s: float
     emotion: str
     probabilities: dict[str, float]
+
+    def as_dict(self) -> dict:
+        return {"start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+                "emotion": self.emotion, "probabilities": self.probabilities}  # fmt: skip
+
+
+@dataclass
+class Prediction:
+    """The predicted emotion, calibrated probabilities, the timeline and what was analysed."""
+
+    emotion: str
+    probabilities: dict[str, float]  # calibrated
     duration_s: float
     windows: int
     source: str = ""
+    confident: bool = True  # False: the top probability is below the model's threshold
+    timeline: list[Window] = field(default_factory=list)
     samples: np.ndarray = field(default=None, repr=False)  # mono, at the feature rate
     features: np.ndarray = field(default=None, repr=False)  # (windows, frames, features)
+    raw_probabilities: np.ndarray = field(default=None, repr=False)  # (windows, classes)
+
+    @property
+    def confidence(self) -> float:
+        return self.probabilities[self.emotion]
 
     def as_dict(self) -> dict:
-        return {"file": self.source, "emotion": self.emotion, "probabilities": self.probabilities}
+        return {"file": self.source, "emotion": self.emotion, "confident": self.confident,
+                "probabilities": self.probabilities}  # fmt: skip
 
 
 def window_starts(
@@ -54,23 +83,29 @@ def window_starts(
 
 
 class Predictor:
-    """The shipped model with its labels and feature parameters, loaded once (Keras safe mode, JSON)."""
+    """The shipped model (ONNX) with its labels, feature parameters and calibration, loaded once."""
 
     def __init__(self, model_dir: str | Path = MODELS_DIR):
-        import tensorflow as tf  # TensorFlow loads here, not at import
-
-        from ser.artifacts import load_model
+        import onnxruntime
 
         self.model_dir = Path(model_dir)
-        self.model, self.labels, self.metadata = load_model(self.model_dir)
+        require_files(self.model_dir, ONNX_FILE)
+        self.metadata = read_metadata(self.model_dir)
+        self.labels = label_list(self.metadata)
         self.params = FeatureParams(**self.metadata["features"])
-        # One window at a time through an XLA-compiled forward pass: compiled once
-        # (a fixed shape), then about 5 ms a window on 2 cores, against about 20 ms
-        # for Keras' predict_on_batch and over a second for an eager model(x).
-        one_window = tf.TensorSpec([1, self.params.n_frames, self.params.n_features], tf.float32)
-        self._forward = tf.function(
-            lambda x: self.model(x, training=False), input_signature=[one_window], jit_compile=True
-        )
+        calibration = self.metadata.get("calibration")
+        self.calibration = Calibration(**calibration) if calibration else None
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # errors only: no graph-optimisation chatter
+        try:
+            self.session = onnxruntime.InferenceSession(
+                str(self.model_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:  # onnxruntime raises its own exception types
+            raise ValueError(
+                f"{self.model_dir / ONNX_FILE}: not a loadable ONNX model ({error})"
+            ) from None
+        self.input_name = self.session.get_inputs()[0].name
 
     def load(
         self,
@@ -110,9 +145,31 @@ class Predictor:
     def window_probabilities(self, windows: np.ndarray) -> np.ndarray:
         """Class probabilities per window, ``(windows, classes)``, from feature matrices."""
         windows = np.asarray(windows, dtype=np.float32)
-        return np.concatenate(
-            [self._forward(windows[i : i + 1]).numpy() for i in range(len(windows))]
+        return self.session.run(None, {self.input_name: windows})[0]
+
+    def calibrated(self, probabilities: np.ndarray) -> np.ndarray:
+        """Probabilities after the model's temperature (unchanged if it has none)."""
+        if self.calibration is None:
+            return np.asarray(probabilities, dtype=np.float64)
+        return self.calibration.apply(probabilities)
+
+    def is_confident(self, probabilities: np.ndarray) -> bool:
+        """Whether calibrated probabilities reach the model's threshold (always, without one)."""
+        return (
+            self.calibration is None or float(np.max(probabilities)) >= self.calibration.threshold
         )
+
+    def timeline(self, window_probabilities: np.ndarray, n_samples: int) -> list[Window]:
+        """Per-window predictions with their start and end in seconds (calibrated)."""
+        rate, window = self.params.sample_rate, self.params.n_samples
+        rows = []
+        starts = window_starts(n_samples, window)
+        for start, p in zip(starts, self.calibrated(window_probabilities), strict=True):
+            rows.append(Window(
+                start / rate, min(start + window, n_samples) / rate, self.labels[int(np.argmax(p))],
+                {label: float(v) for label, v in zip(self.labels, p, strict=True)},
+            ))  # fmt: skip
+        return rows
 
     def predict(
         self,
@@ -124,7 +181,9 @@ class Predictor:
         """Predict one recording; raises :class:`AudioError` with a readable message on bad input."""
         samples = self.load(source, sample_rate, name=name)
         windows = self.features(samples)
-        probabilities = self.window_probabilities(windows).mean(axis=0)
+        raw = self.window_probabilities(windows)
+        # The windows' raw probabilities are averaged, then calibrated as one clip's would be.
+        probabilities = self.calibrated(raw.mean(axis=0, keepdims=True))[0]
         best = int(np.argmax(probabilities))
         return Prediction(
             emotion=self.labels[best],
@@ -134,6 +193,26 @@ class Predictor:
             duration_s=samples.size / self.params.sample_rate,
             windows=len(windows),
             source=describe_source(source, name),
+            confident=self.is_confident(probabilities),
+            timeline=self.timeline(raw, samples.size),
             samples=samples,
             features=windows,
+            raw_probabilities=raw,
         )
+
+
+class ModelPredictor(Predictor):
+    """The same prediction path around an in-memory Keras model that is not shipped (yet).
+
+    Used to score candidate models on perturbed validation clips; no calibration.
+    """
+
+    def __init__(self, model, params: FeatureParams, labels: list[str] | None = None):
+        from ser.config import EMOTION_NAMES
+
+        self.model, self.params = model, params
+        self.labels = list(labels or EMOTION_NAMES)
+        self.metadata, self.calibration = {}, None
+
+    def window_probabilities(self, windows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model(np.asarray(windows, dtype=np.float32), training=False))
