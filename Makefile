@@ -59,15 +59,15 @@ $(REPORTS)/%.code.html: $(REPORTS)/%.ipynb
 # a change re-runs only what depends on it.
 DATA_CODE := $(addprefix $(PKG)/,config.py dataset.py download.py audio.py plots.py environment.py notebooks.py)
 # 03 trains (its results do not depend on how 04 scores and words them); 04 evaluates.
-MODEL_CODE := $(addprefix $(PKG)/,architectures.py training.py artifacts.py experiments.py splits.py features.py)
+MODEL_CODE := $(addprefix $(PKG)/,specs.py architectures.py training.py artifacts.py experiments.py splits.py features.py calibration.py robustness.py predict.py)
 $(REPORTS)/01_data_exploration.ipynb: $(DATA_CODE)
 $(REPORTS)/02_feature_extraction.ipynb: $(DATA_CODE) $(PKG)/features.py
 $(REPORTS)/03_training.ipynb: $(REPORTS)/02_feature_extraction.ipynb $(MODEL_CODE)
-$(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(MODEL_CODE) $(PKG)/evaluation.py $(PKG)/report.py
+$(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(MODEL_CODE) $(PKG)/evaluation.py $(PKG)/report.py $(PKG)/plots.py
 
 features: $(REPORTS)/02_feature_extraction.html ## Extract (or load cached) MFCC, log-mel and eGeMAPS features: notebook 02
 train: $(REPORTS)/03_training.html ## Train the BiLSTM and our model's candidates, choose on validation actors, ship: notebook 03
-$(REPORTS)/05_demo.ipynb: $(REPORTS)/03_training.ipynb $(addprefix $(PKG)/,predict.py demo.py features.py audio.py)
+$(REPORTS)/05_demo.ipynb: $(REPORTS)/03_training.ipynb $(addprefix $(PKG)/,predict.py demo.py features.py audio.py calibration.py plots.py recorder.js)
 
 evaluate: $(REPORTS)/04_evaluation.html ## Evaluate, write reports/metrics.json and the model card: notebook 04
 

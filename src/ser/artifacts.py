@@ -68,9 +68,9 @@ def update_metadata(folder: Path, **fields) -> dict:
 
 def export_onnx(model, folder: Path) -> Path:
     """Write ``model`` as ONNX beside its ``.keras`` file, for the TensorFlow-free predictor."""
-    import numpy as np
-
     import warnings
+
+    import numpy as np
 
     path = Path(folder) / ONNX_FILE
     model(np.zeros((1, *model.input_shape[1:]), np.float32))  # Keras exports called models only

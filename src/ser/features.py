@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -138,6 +139,12 @@ def egemaps_functionals(samples: np.ndarray, params: FeatureParams) -> np.ndarra
     Computed on the clip as recorded (no padding or cutting): functionals
     summarise the whole utterance.
     """
+    if "tensorflow" in sys.modules:
+        raise RuntimeError(
+            "openSMILE corrupts the heap of a process that has loaded TensorFlow (seen with "
+            "opensmile 2.6 and TensorFlow 2.21): extract eGeMAPS features before TensorFlow is "
+            "imported, as notebook 02 does (later notebooks read them from the cache)"
+        )
     values = _smile().process_signal(np.asarray(samples, np.float32), params.sample_rate)
     return values.to_numpy(dtype=np.float32).reshape(-1)
 
@@ -152,16 +159,18 @@ def _blas():
 def feature_matrix(samples: np.ndarray, params: FeatureParams = FeatureParams()) -> np.ndarray:
     """The features of ``params.kind`` for a waveform at ``params.sample_rate``.
 
-    Computed with one BLAS thread: the same sums in the same order in every
-    process (extraction workers, the predictor, the tests), so a clip's features
-    are bit-identical wherever they are computed.
+    MFCCs and log-mel are computed with one BLAS thread: the same sums in the
+    same order in every process (extraction workers, the predictor, the tests),
+    so a clip's features are bit-identical wherever they are computed.
     """
+    if params.kind == "egemaps":
+        return egemaps_functionals(samples, params)
     with _blas().limit(limits=1, user_api="blas"):
-        if params.kind == "logmel":
-            return logmel_matrix(samples, params)
-        if params.kind == "egemaps":
-            return egemaps_functionals(samples, params)
-        return mfcc_matrix(samples, params)
+        return (
+            logmel_matrix(samples, params)
+            if params.kind == "logmel"
+            else mfcc_matrix(samples, params)
+        )
 
 
 def clip_features(source: AudioSource, params: FeatureParams = FeatureParams()) -> np.ndarray:

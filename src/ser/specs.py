@@ -67,7 +67,7 @@ class ModelSpec:
         )  # fmt: skip
         if self.noise_probability or self.band_limit_probability:
             augmentation += (
-                f", channel augmentation (noise at {self.snr_db[0]:g}-{self.snr_db[1]:g} dB SNR "
+                f", channel augmentation (noise at {self.snr_db[0]:g} to {self.snr_db[1]:g} dB SNR "
                 f"on {self.noise_probability:.0%} of clips, band limits on "
                 f"{self.band_limit_probability:.0%})"
             )
