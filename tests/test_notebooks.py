@@ -70,3 +70,15 @@ def test_only_known_harmless_kernel_lines_are_dropped():
     ]
     assert all(is_harmless(line) for line in harmless)
     assert not any(is_harmless(line) for line in real)
+
+
+def test_the_app_page_is_one_call_served_on_localhost():
+    import nbformat
+
+    from ser.app import APP_NOTEBOOK, voila_command
+
+    command = voila_command(8866)
+    assert "--Voila.ip=127.0.0.1" in command and str(APP_NOTEBOOK) in command
+    assert "--show_tracebacks=False" in command
+    (cell,) = nbformat.read(APP_NOTEBOOK, as_version=4).cells
+    assert "from ser.demo import app" in cell.source and "app()" in cell.source

@@ -34,6 +34,28 @@ def test_abstract_reads_numbers_from_metrics():
     short = abstract(make_metrics(ours_si=0.6))
     assert "misses" in short and "UA ≥ 0.62 (required)" in short
     assert "QUICK" not in text and "QUICK" in abstract(make_metrics(quick=True))
+    assert "calibration" not in text  # older metrics without the trust sections
+
+
+def test_abstract_states_calibration_and_the_worst_damage():
+    from .conftest import make_metrics
+
+    metrics = make_metrics()
+    metrics.calibration = {"ece_before": 0.1234, "ece_after": 0.0456, "answered_share": 0.55,
+                           "answered_accuracy": 0.8123}  # fmt: skip
+    metrics.robustness = {"shipped": {
+        "clean": {"uar": 0.6, "drop": 0.0}, "telephone": {"uar": 0.3, "drop": 0.3},
+        "gain -20 dB": {"uar": 0.58, "drop": 0.02}, "white noise 10 dB": {"uar": 0.4, "drop": 0.2},
+    }}  # fmt: skip
+    text = abstract(metrics)
+    for shown in (
+        "0.123 to 0.046",
+        "55.0%",
+        "81.2%",
+        "30.0 points (telephone)",
+        "2 of 3 conditions",
+    ):
+        assert shown in text, shown
 
 
 def test_training_is_deterministic_for_a_seed():

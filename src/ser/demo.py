@@ -297,3 +297,19 @@ def model_summary(predictor: Predictor) -> str:
         "unsure. Expect it to be unsure on anything unlike RAVDESS: acted, studio-quality "
         "North-American English."
     )
+
+
+def joined_recording(paths: list[Path]) -> bytes:
+    """Clips played one after another, as one WAV recording (for the timeline example)."""
+    import io
+
+    import numpy as np
+    import soundfile as sf
+
+    from ser.audio import load_audio
+    from ser.config import SAMPLE_RATE
+
+    samples = np.concatenate([load_audio(path, SAMPLE_RATE) for path in paths])
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()

@@ -143,12 +143,35 @@ def abstract(metrics: Metrics | None) -> str:
         f"The shipped model scores UA {_percent(shipped.scores.uar)} on actors "
         f"{', '.join(map(str, shipped.scores.test_actors))}, whom it never saw."
     )
+    parts.extend(trust_sentences(metrics))
     if metrics.plan.get("quick"):
         parts.append(
             f"<b>This is a QUICK run ({html.escape(describe_plan(metrics.plan))}): its numbers "
             "only show that the pipeline runs.</b>"
         )
     return " ".join(parts)
+
+
+def trust_sentences(metrics: Metrics) -> list[str]:
+    """Calibration and robustness in the abstract (nothing for metrics without them)."""
+    parts = []
+    c = metrics.calibration
+    if c:
+        parts.append(
+            f"Calibrated on validation actors, its probabilities' expected calibration error on "
+            f"held-out actors falls from {c['ece_before']:.3f} to {c['ece_after']:.3f}; when it is "
+            f"sure enough to answer ({_percent(c['answered_share'])} of held-out clips) it is right "
+            f"{_percent(c['answered_accuracy'])} of the time, and otherwise it says it is unsure."
+        )
+    if metrics.robustness:
+        shipped = next(iter(metrics.robustness.values()))
+        worst = max((name for name in shipped if name != "clean"), key=lambda n: shipped[n]["drop"])
+        parts.append(
+            f"On real-world damage its UA drops by up to {100 * shipped[worst]['drop']:.1f} points "
+            f"({html.escape(worst)}); {sum(row['drop'] > 0.15 for row in shipped.values())} of "
+            f"{len(shipped) - 1} conditions cost more than 15 points."
+        )
+    return parts
 
 
 BASELINE_LABELS = {
