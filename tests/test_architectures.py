@@ -52,6 +52,32 @@ def test_utterance_normalisation_ignores_gain_and_padding_depth():
     assert abs(float(out.mean())) < 1e-3 and abs(float(out.std()) - 1) < 1e-3
 
 
+def test_utterance_normalisation_keeps_the_bands_relative_spread():
+    """One standard deviation for the whole clip, not one per band: louder bands stay louder."""
+    rng = np.random.default_rng(1)
+    spread = np.linspace(1, 10, 64, dtype=np.float32)
+    clip = (rng.normal(size=(1, 174, 64)) * spread - 30).astype(np.float32)
+    out = np.asarray(UtteranceNormalization()(clip))[0]
+    np.testing.assert_allclose(out.std(axis=0) / out.std(axis=0)[0], spread / spread[0], rtol=0.15)
+
+
+def test_utterance_normalisation_floor_round_trips(tmp_path):
+    """The floor (what replaced the scaler's statistics) survives saving and loading."""
+    import keras
+
+    clip = np.full((1, 174, 64), -10.0, dtype=np.float32)
+    clip[:, 100:140] = -30.0
+    clip[:, 140:] = -90.0  # 80 dB below the peak: inside the default floor, below a 40 dB one
+    inputs = keras.Input(shape=(174, 64))
+    model = keras.Model(inputs, UtteranceNormalization(floor_db=40.0)(inputs))
+    model.save(tmp_path / "norm.keras")
+    loaded = keras.saving.load_model(tmp_path / "norm.keras", safe_mode=True)
+    assert loaded.layers[-1].floor_db == 40.0
+    np.testing.assert_allclose(np.asarray(loaded(clip)), np.asarray(model(clip)), atol=1e-6)
+    default = np.asarray(UtteranceNormalization()(clip))
+    assert not np.allclose(default, np.asarray(model(clip)), atol=1e-3)
+
+
 def test_spec_augment_masks_only_while_training():
     x = np.ones((4, 174, 64), np.float32)
     layer = SpecAugment(time_masks=2, time_mask_width=20, freq_masks=2, freq_mask_width=8,

@@ -27,10 +27,15 @@ def speech_like(seconds=3.0, seed=0):
 
 
 @pytest.mark.parametrize("snr", [20, 10])
-def test_noise_is_added_at_the_snr(snr):
-    clean = speech_like()
+def test_noise_is_added_at_the_snr_of_the_speech(snr):
+    speech = speech_like()
+    clean = np.concatenate([np.zeros(RATE, np.float32), speech])  # a second of silence first
     noise = np.random.default_rng(1).normal(size=clean.size)
     noisy = add_at_snr(clean, noise, snr)
+    # against the speech's power, not the whole recording's (which the silence dilutes)
+    assert speech_power(clean) == pytest.approx(
+        np.mean(np.square(speech, dtype=np.float64)), rel=0.02
+    )
     measured = 10 * np.log10(speech_power(clean) / np.mean(np.square(noisy - clean)))
     assert measured == pytest.approx(snr, abs=0.01)
 
