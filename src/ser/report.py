@@ -351,12 +351,14 @@ def robustness_choice(metrics: Metrics) -> str:
     """The robustness stage in one sentence (validation actors only), or nothing without one."""
     if not metrics.robustness_selection:
         return ""
-    rows = {row["model"]: row for row in metrics.robustness_selection}
-    column = "mean over conditions"
-    others = ", ".join(f"`{name}` {row[column]:.3f}" for name, row in rows.items())
+    score = next(k for k in metrics.robustness_selection[0] if k.startswith("score"))
+    others = ", ".join(
+        f"`{row['model']}` {row[score]:.3f} (clean {row['clean']:.3f})"
+        for row in metrics.robustness_selection
+    )
     return (
-        f" Then, with and without channel augmentation, by validation UA averaged over clean "
-        f"clips and the robustness conditions ({others}): `{metrics.chosen}`."
+        f" Then, among it and its channel-augmentation variants, by a validation score in which "
+        f"clean UA and the mean UA under damage count half each ({others}): `{metrics.chosen}`."
     )
 
 

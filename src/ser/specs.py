@@ -60,17 +60,20 @@ class ModelSpec:
                     f"{self.epochs} epochs)" if self.patience else f"{self.epochs} epochs")  # fmt: skip
             return (f"the original BiLSTM on {self.features} standardised on the training clips; "
                     f"Adam (learning rate {self.learning_rate:g}), batch {self.batch_size}, {stop}")  # fmt: skip
-        augmentation = (
-            f"SpecAugment ({self.time_masks} time mask ≤ {self.time_mask_width} frames, "
-            f"{self.freq_masks} frequency mask ≤ {self.freq_mask_width} bands, shift ≤ "
-            f"{self.max_shift} frames)" if self.augmentation else "no augmentation"
-        )  # fmt: skip
+        kinds = []
+        if self.augmentation:
+            kinds.append(
+                f"SpecAugment ({self.time_masks} time mask ≤ {self.time_mask_width} frames, "
+                f"{self.freq_masks} frequency mask ≤ {self.freq_mask_width} bands, shift ≤ "
+                f"{self.max_shift} frames)"
+            )
         if self.noise_probability or self.band_limit_probability:
-            augmentation += (
-                f", channel augmentation (noise at {self.snr_db[0]:g} to {self.snr_db[1]:g} dB SNR "
+            kinds.append(
+                f"channel augmentation (noise at {self.snr_db[0]:g} to {self.snr_db[1]:g} dB SNR "
                 f"on {self.noise_probability:.0%} of clips, band limits on "
                 f"{self.band_limit_probability:.0%})"
             )
+        augmentation = ", ".join(kinds) or "no augmentation"
         return (
             f"{self.features} features, {self.normalisation} normalisation inside the model, "
             f"{augmentation}, {len(self.channels)} convolution blocks "
