@@ -127,6 +127,13 @@ def test_quick_report_end_to_end(ravdess_root, tmp_path):
     assert metrics.shipped.scores.test_actors == [1, 11, 20, 21]
     assert metrics.shipped.model == metrics.ours
     assert metrics.plan["quick"] is True
+    # issue 9: the run exports the model, calibrates it and measures its robustness
+    assert (out / "models" / "emotion_model.onnx").exists()
+    assert metrics.shipped.onnx_max_difference < 1e-4
+    assert {"ece_before", "ece_after", "answered_share"} <= set(metrics.calibration)
+    (shipped_robustness,) = [v for k, v in metrics.robustness.items() if k.startswith("shipped")]
+    assert len(shipped_robustness) == 12 and shipped_robustness["clean"]["drop"] == 0
+    assert metrics.robustness_selection and metrics.candidate
 
     index = (reports / "index.html").read_text()
     for source in NOTEBOOKS:
