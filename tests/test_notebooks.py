@@ -62,6 +62,7 @@ def test_only_known_harmless_kernel_lines_are_dropped():
         "I0000 00:00:1795819664.162600   20897 port.cc:153] oneDNN custom operations are on. You may see",
         "E0000 00:00:1795819667.936212   20897 node_def_util.cc:682] NodeDef mentions attribute "
         "use_unbounded_threadpool which is not in the op definition: Op<name=MapDataset; ...",
+        "[IPKernelApp] WARNING | Kernel is running over TCP without encryption. All communication",
     ]
     real = [
         "E0000 00:00:1795819667.936212   20897 some_op.cc:12] Out of memory while allocating",

@@ -34,6 +34,8 @@ HARMLESS_KERNEL_LINES = tuple(
         r"^To enable the following instructions: .* rebuild TensorFlow",
         # Keras' tf.data pipeline sets an attribute this TensorFlow build's op lacks (ignored)
         r"NodeDef mentions attribute use_unbounded_threadpool which is not in the op definition",
+        # ipykernel on loopback TCP (127.0.0.1 only, the connection file is private)
+        r"\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption",
     )
 )
 
