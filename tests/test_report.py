@@ -43,7 +43,9 @@ def test_abstract_states_calibration_and_the_worst_damage():
     metrics = make_metrics()
     metrics.calibration = {"ece_before": 0.1234, "ece_after": 0.0456, "answered_share": 0.55,
                            "answered_accuracy": 0.8123}  # fmt: skip
-    metrics.robustness = {"shipped": {
+    metrics.robustness = {"after: a single model": {"clean": {"uar": 0.6, "drop": 0.0},
+                                                    "telephone": {"uar": 0.1, "drop": 0.5}},
+                          "shipped: ours": {
         "clean": {"uar": 0.6, "drop": 0.0}, "telephone": {"uar": 0.3, "drop": 0.3},
         "gain -20 dB": {"uar": 0.58, "drop": 0.02}, "white noise 10 dB": {"uar": 0.4, "drop": 0.2},
     }}  # fmt: skip

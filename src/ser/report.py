@@ -152,6 +152,11 @@ def abstract(metrics: Metrics | None) -> str:
     return " ".join(parts)
 
 
+def shipped_robustness(metrics: Metrics) -> dict:
+    """The shipped model's robustness rows (``metrics.json`` sorts the models by name)."""
+    return next(rows for name, rows in metrics.robustness.items() if name.startswith("shipped"))
+
+
 def trust_sentences(metrics: Metrics) -> list[str]:
     """Calibration and robustness in the abstract (nothing for metrics without them)."""
     parts = []
@@ -164,7 +169,7 @@ def trust_sentences(metrics: Metrics) -> list[str]:
             f"{_percent(c['answered_accuracy'])} of the time, and otherwise it says it is unsure."
         )
     if metrics.robustness:
-        shipped = next(iter(metrics.robustness.values()))
+        shipped = shipped_robustness(metrics)
         worst = max((name for name in shipped if name != "clean"), key=lambda n: shipped[n]["drop"])
         parts.append(
             f"On real-world damage its UA drops by up to {100 * shipped[worst]['drop']:.1f} points "
@@ -338,7 +343,7 @@ def trust_section(metrics: Metrics) -> str:
             f"accuracy {c['answered_accuracy']:.3f}."
         )
     if metrics.robustness:
-        shipped = next(iter(metrics.robustness.values()))
+        shipped = shipped_robustness(metrics)
         lines.append(
             "- Robustness (held-out actors, UA): "
             + ", ".join(f"{name} {row['uar']:.3f}" for name, row in shipped.items())
