@@ -55,8 +55,9 @@ def test_threshold_is_the_lowest_confidence_reaching_the_target():
 def test_each_fold_is_calibrated_on_its_own_validation_clips():
     def frame(probabilities, targets, fold):
         f = pd.DataFrame(probabilities, columns=[f"p_{e}" for e in EMOTION_NAMES])
-        f.insert(0, "fold", fold)
-        f.insert(1, "emotion", [EMOTION_NAMES[t] for t in targets])
+        f.insert(0, "clip_id", [f"03-01-01-01-01-01-{13 + i % 2:02d}" for i in range(len(f))])
+        f.insert(1, "fold", fold)
+        f.insert(2, "emotion", [EMOTION_NAMES[t] for t in targets])
         return f
 
     sharp, sharp_targets, _ = sampled(3.0, 2000, seed=1)

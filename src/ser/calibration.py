@@ -162,6 +162,17 @@ class CalibrationResult:
     unsure_accuracy: float  # the clips the model would call unsure
 
 
+def calibrate_fold(validation, fold: int) -> Calibration:
+    """Calibrate one fold's model on that fold's rows of a validation prediction frame."""
+    fitted = validation[validation["fold"] == fold]
+    columns = [f"p_{name}" for name in EMOTION_NAMES]
+    actors = sorted({int(clip[-2:]) for clip in fitted["clip_id"]})
+    return calibrate(
+        fitted[columns].to_numpy(), emotion_indices(fitted["emotion"]),
+        f"validation actors {', '.join(map(str, actors))} ({len(fitted)} clips)",
+    )  # fmt: skip
+
+
 def evaluate_calibration(validation, test):
     """Fit each fold's temperature and threshold on its validation clips; judge them on its test clips.
 
@@ -175,8 +186,7 @@ def evaluate_calibration(validation, test):
     answered = np.zeros(len(test), dtype=bool)
     temperature, threshold = {}, {}
     for fold in sorted(test["fold"].unique()):
-        fitted = validation[validation["fold"] == fold]
-        found = calibrate(fitted[columns].to_numpy(), emotion_indices(fitted["emotion"]), "")
+        found = calibrate_fold(validation, fold)
         rows = (test["fold"] == fold).to_numpy()
         calibrated[rows] = found.apply(raw[rows])
         answered[rows] = calibrated[rows].max(axis=1) >= found.threshold

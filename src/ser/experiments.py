@@ -21,7 +21,7 @@ import pandas as pd
 
 from ser import artifacts
 from ser.architectures import BILSTM, CNN, ModelSpec, average_models
-from ser.calibration import Calibration, calibrate, emotion_indices
+from ser.calibration import Calibration, calibrate_fold
 from ser.config import EMOTION_NAMES
 from ser.environment import versions
 from ser.evaluation import (
@@ -309,7 +309,8 @@ def robustness_selection_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def choose_robust(table: pd.DataFrame) -> str:
-    """The rule: the highest validation UA over all conditions (the first row wins a tie)."""
+    """The rule (:data:`ROBUSTNESS_RULE`): the highest score, clean and damaged UA half each
+    (the first row wins a tie)."""
     return str(table[ROBUSTNESS_COLUMN].idxmax())
 
 
@@ -394,13 +395,7 @@ def ship(chosen: str, ensemble: bool, plan: Plan, runs_dir: Path, models_dir: Pa
 def fold_calibration(runs: list[ProtocolRun], fold: int) -> Calibration:
     """Temperature and "unsure" threshold of one fold's model (the runs' seed average),
     fitted on that fold's validation clips only."""
-    validation = average_runs(runs, "validation")
-    validation = validation[validation["fold"] == fold]
-    actors = sorted({int(clip[-2:]) for clip in validation["clip_id"]})
-    return calibrate(
-        validation[PROBABILITY_COLUMNS].to_numpy(), emotion_indices(validation["emotion"]),
-        f"validation actors {', '.join(map(str, actors))} ({len(validation)} clips)",
-    )  # fmt: skip
+    return calibrate_fold(average_runs(runs, "validation"), fold)
 
 
 def ensemble_name(chosen: str) -> str:

@@ -58,7 +58,6 @@ class Prediction:
     timeline: list[Window] = field(default_factory=list)
     samples: np.ndarray = field(default=None, repr=False)  # mono, at the feature rate
     features: np.ndarray = field(default=None, repr=False)  # (windows, frames, features)
-    raw_probabilities: np.ndarray = field(default=None, repr=False)  # (windows, classes)
 
     @property
     def confidence(self) -> float:
@@ -197,7 +196,6 @@ class Predictor:
             timeline=self.timeline(raw, samples.size),
             samples=samples,
             features=windows,
-            raw_probabilities=raw,
         )
 
 
