@@ -9,10 +9,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KERNEL := ser
 
-# Run parameters (see README): QUICK=1 for a minutes-long run, EPOCHS/SEED override.
+# Run parameters (see README): QUICK=1 for a minutes-long run, EPOCHS/SEED override,
+# FRESH=1 re-runs every notebook and ignores the training cache (trains everything).
 QUICK ?= 0
 EPOCHS ?=
 SEED ?= 42
+FRESH ?= 0
+export SER_FRESH := $(FRESH)
+ifeq ($(FRESH),1)
+FORCE := FORCE
+endif
 # Where a run writes models/, figures/ and reports/. The committed full run is
 # at the top level; CI and tests point OUT at a temporary folder.
 OUT ?= .
@@ -27,10 +33,10 @@ NB_PARAMS := seed=$(SEED) quick=$(QUICK) epochs=$(EPOCHS)
 NBCONVERT := $(PY) -m jupyter nbconvert --to html --log-level WARN
 PKG := src/ser
 
-.PHONY: help setup data features train evaluate report demo test check lab lint clean
+.PHONY: help setup data features train evaluate report demo test check lab lint clean FORCE
 
 help: ## List the targets
-	@echo "Usage: make TARGET [QUICK=1] [EPOCHS=n] [SEED=n] [RAVDESS_DIR=path] [OUT=dir]"
+	@echo "Usage: make TARGET [QUICK=1] [FRESH=1] [EPOCHS=n] [SEED=n] [RAVDESS_DIR=path] [OUT=dir]"
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements.lock
@@ -46,7 +52,7 @@ data: $(STAMP) ## Use RAVDESS_DIR if set, or download and verify the RAVDESS arc
 	$(PY) -m ser data
 
 # Executed notebooks: papermill runs each source with the run's parameters.
-$(REPORTS)/%.ipynb: notebooks/%.ipynb requirements.lock | $(STAMP)
+$(REPORTS)/%.ipynb: notebooks/%.ipynb requirements.lock $(FORCE) | $(STAMP)
 	$(PY) -m ser.notebooks $< $@ $(NB_PARAMS)
 
 # Two HTML pages per notebook: for readers (no code) and with code.
@@ -55,24 +61,34 @@ $(REPORTS)/%.html: $(REPORTS)/%.ipynb
 $(REPORTS)/%.code.html: $(REPORTS)/%.ipynb
 	$(NBCONVERT) --output-dir $(REPORTS) --output $*.code.html $<
 
-# What each notebook reads from the package and from earlier notebooks (the DAG):
-# a change re-runs only what depends on it.
-DATA_CODE := $(addprefix $(PKG)/,config.py dataset.py download.py audio.py plots.py environment.py notebooks.py)
-# 03 trains (its results do not depend on how 04 scores and words them); 04 evaluates.
-MODEL_CODE := $(addprefix $(PKG)/,specs.py architectures.py training.py artifacts.py experiments.py splits.py features.py calibration.py robustness.py predict.py)
-$(REPORTS)/01_data_exploration.ipynb: $(DATA_CODE)
-$(REPORTS)/02_feature_extraction.ipynb: $(DATA_CODE) $(PKG)/features.py
-$(REPORTS)/03_training.ipynb: $(REPORTS)/02_feature_extraction.ipynb $(MODEL_CODE)
-$(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(MODEL_CODE) $(PKG)/evaluation.py $(PKG)/report.py $(PKG)/plots.py
+# What each notebook's outputs depend on (the DAG): a change re-runs exactly the
+# notebooks that show it. Notebook 03 reads the feature cache, not notebook 02's
+# output, so 02 is an order-only prerequisite (it runs first, its re-run retrains
+# nothing); within 03, only the trainings whose cache key changed run again.
+RUNNER := $(addprefix $(PKG)/,config.py environment.py notebooks.py download.py dataset.py)
+FEATURE_CODE := $(addprefix $(PKG)/,audio.py features.py)
+TRAINING_CODE := $(addprefix $(PKG)/,specs.py plan.py architectures.py training.py \
+  training_cache.py runs.py artifacts.py experiments.py splits.py scoring.py calibration.py \
+  robustness.py predict.py)
+EVALUATION_CODE := $(addprefix $(PKG)/,evaluation.py results.py baselines.py report.py)
+TEMPLATES := $(wildcard $(PKG)/templates/*)
+$(REPORTS)/01_data_exploration.ipynb: $(RUNNER) $(PKG)/audio.py $(PKG)/plots.py
+$(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(FEATURE_CODE) $(PKG)/plots.py
+$(REPORTS)/03_training.ipynb: $(RUNNER) $(FEATURE_CODE) $(TRAINING_CODE) $(PKG)/plots.py \
+  | $(REPORTS)/02_feature_extraction.ipynb
+$(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(RUNNER) $(FEATURE_CODE) \
+  $(TRAINING_CODE) $(EVALUATION_CODE) $(PKG)/plots.py $(TEMPLATES)
+$(REPORTS)/05_demo.ipynb: $(REPORTS)/03_training.ipynb $(RUNNER) $(FEATURE_CODE) \
+  $(addprefix $(PKG)/,predict.py artifacts.py calibration.py specs.py demo.py recorder.js plots.py) \
+  $(TEMPLATES)
 
 features: $(REPORTS)/02_feature_extraction.html ## Extract (or load cached) MFCC, log-mel and eGeMAPS features: notebook 02
-train: $(REPORTS)/03_training.html ## Train the BiLSTM and our model's candidates, choose on validation actors, ship: notebook 03
-$(REPORTS)/05_demo.ipynb: $(REPORTS)/03_training.ipynb $(addprefix $(PKG)/,predict.py demo.py features.py audio.py calibration.py plots.py recorder.js)
+train: $(REPORTS)/03_training.html ## Train (or reuse from the training cache) the BiLSTM and our model's candidates, choose on validation actors, ship: notebook 03
 
 evaluate: $(REPORTS)/04_evaluation.html ## Evaluate, write reports/metrics.json and the model card: notebook 04
 
 # The front page: headline numbers from metrics.json, timings from the executed notebooks.
-$(REPORTS)/index.html: $(EXECUTED) $(PKG)/report.py
+$(REPORTS)/index.html: $(EXECUTED) $(addprefix $(PKG)/,report.py evaluation.py plan.py) $(TEMPLATES)
 	$(PY) -m ser.report $(REPORTS)
 
 report: $(PAGES) $(REPORTS)/index.html ## Execute every notebook and render the HTML report (reports/index.html)
@@ -94,7 +110,9 @@ lint: $(STAMP) ## Check style with ruff
 	$(PY) -m ruff check src tests bench
 	$(PY) -m ruff format --check src tests bench
 
-clean: ## Remove executed notebooks and HTML of this OUT, caches (keeps .venv, data and models)
+clean: ## Remove executed notebooks and HTML of this OUT, caches (keeps .venv, data, the training cache and models)
 	rm -f $(EXECUTED) $(PAGES)
 	rm -rf .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+FORCE:

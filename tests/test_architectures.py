@@ -1,7 +1,5 @@
 """The two architectures, the custom layers of ours, and the saved-model round trip."""
 
-from dataclasses import asdict
-
 import numpy as np
 import pytest
 
@@ -15,8 +13,7 @@ from ser.architectures import (
     build_model,
 )
 from ser.config import EMOTION_NAMES
-from ser.experiments import CANDIDATES, Plan
-from ser.features import FeatureParams
+from ser.plan import CANDIDATES, Plan
 from ser.training import Standardizer
 
 
@@ -155,11 +152,12 @@ def test_an_averaged_model_predicts_the_mean_and_round_trips(tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
 
 
-def fake_run(name: str, seed: int, model, x: np.ndarray, fold: int = 1):
-    """A ProtocolRun whose validation clips are ``x`` (labels cycling over the emotions)."""
+def fake_run(name: str, seed: int, model, x: np.ndarray, cache, fold: int = 1):
+    """A ProtocolRun whose validation clips are ``x`` (labels cycling over the emotions), its
+    fold's training saved in ``cache`` with ``model``."""
     import pandas as pd
 
-    from ser.training import PROBABILITY_COLUMNS, ProtocolRun
+    from ser.runs import PROBABILITY_COLUMNS, ProtocolRun
 
     probabilities = model.predict(x, verbose=0)
     frame = pd.DataFrame(probabilities, columns=PROBABILITY_COLUMNS)
@@ -169,35 +167,45 @@ def fake_run(name: str, seed: int, model, x: np.ndarray, fold: int = 1):
     frame.insert(1, "fold", fold)
     frame.insert(2, "emotion", [EMOTION_NAMES[i % 8] for i in range(len(x))])
     frame.insert(3, "predicted", [EMOTION_NAMES[i] for i in probabilities.argmax(axis=1)])
+    key = f"{name}-{seed}"
+    training = cache.save(
+        key, {}, test=frame, validation=frame, history={"loss": [1.0]}, validation_uar=0.5,
+        seconds=1.0, spec_name=name, model=model,
+    )  # fmt: skip
     return ProtocolRun(
-        name, "speaker_independent", seed, frame, {fold: 0.5}, {fold: {}}, {fold: 1.0}, frame
-    )
+        name, "speaker_independent", seed, frame, {fold: 0.5}, {fold: {}}, {fold: 1.0}, frame,
+        {fold: training.record()},
+    )  # fmt: skip
 
 
 def test_shipping_the_seed_ensemble_averages_the_seeds_models(tmp_path):
-    from ser.calibration import apply_temperature, fit_temperature
-    from ser.experiments import average_runs, ship, shipped_fold_dir
+    import pandas as pd
 
-    plan = Plan(seed=5, seeds=[5, 6])
+    from ser.calibration import apply_temperature, fit_temperature
+    from ser.experiments import Session, ship
+    from ser.runs import average_runs
+    from ser.training_cache import TrainingCache
+
+    plan = Plan(seed=5, seeds=[5, 6], folds=[1])
+    index = pd.DataFrame({"actor": np.arange(1, 25), "clip_id": [f"c{i}" for i in range(24)]})
+    session = Session(index, {}, plan, tmp_path / "runs", TrainingCache(tmp_path / "cache"))
     x = np.random.default_rng(3).normal(-30, 10, size=(16, 174, 64)).astype(np.float32)
     outputs, runs = [], []
     for seed in plan.seeds:
         __import__("keras").utils.set_random_seed(seed)
         model = build_model(CNN, n_features=64)
         outputs.append(model.predict(x, verbose=0))
-        metadata = {"model": "cnn", "description": "d", "seed": seed + 1, "validation_uar": 0.5,
-                    "features": asdict(FeatureParams.of("logmel"))}  # fmt: skip
-        artifacts.save_model(model, shipped_fold_dir(tmp_path, "cnn", seed), metadata)
-        runs.append(fake_run("cnn", seed, model, x))
-        artifacts.save_run(runs[-1], tmp_path)
-    single = ship("cnn", False, plan, tmp_path, tmp_path / "single")
-    ensemble = ship("cnn", True, plan, tmp_path, tmp_path / "ensemble")
+        runs.append(fake_run("cnn", seed, model, x, session.cache))
+        session.runs["cnn", "speaker_independent", seed] = runs[-1]
+    single = ship("cnn", False, session, tmp_path / "single")
+    ensemble = ship("cnn", True, session, tmp_path / "ensemble")
     np.testing.assert_allclose(
         artifacts.load_model(single)[0].predict(x, verbose=0), outputs[0], atol=1e-6
     )
     model, _, info = artifacts.load_model(ensemble)
     np.testing.assert_allclose(model.predict(x, verbose=0), np.mean(outputs, axis=0), atol=1e-6)
     assert info["model"] == "cnn_ensemble" and info["members"] == 2 and info["seed"] == [6, 7]
+    assert info["held_out_actors"] == [1, 11, 20, 21] and info["trainings"] == ["cnn-5", "cnn-6"]
     # The ONNX export is the same model.
     from ser.predict import Predictor
 
@@ -209,8 +217,7 @@ def test_shipping_the_seed_ensemble_averages_the_seeds_models(tmp_path):
     targets = [EMOTION_NAMES.index(e) for e in validation["emotion"]]
     probabilities = validation[[c for c in validation.columns if c.startswith("p_")]].to_numpy()
     temperature = fit_temperature(probabilities, targets)
-    rounded = pytest.approx(temperature, rel=1e-3)  # the runs' CSV files round to 6 places
-    assert info["calibration"]["temperature"] == rounded
+    assert info["calibration"]["temperature"] == pytest.approx(temperature, rel=1e-6)
     assert info["calibration"]["fitted_on"] == "validation actors 13, 14 (16 clips)"
     assert np.allclose(apply_temperature(probabilities, 1.0), probabilities, atol=1e-6)
 

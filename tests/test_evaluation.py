@@ -2,17 +2,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ser.baselines import svm_with_validated_c
 from ser.evaluation import (
     ProtocolResult,
     confusion,
     per_class_table,
     summarise,
-    svm_with_validated_c,
     top_confusions,
 )
 from ser.experiments import choose, selection_table
+from ser.runs import ProtocolRun
 from ser.splits import Split
-from ser.training import ProtocolRun
 
 LABELS = ["a", "b", "c"]
 
@@ -72,15 +72,18 @@ def _run(name, validation, test_accuracy):
 def test_selection_reads_validation_scores_only():
     runs = {
         "cnn": _run("cnn", {1: 0.5, 2: 0.7}, test_accuracy=1),
-        "cnn_mfcc": _run("cnn_mfcc", {1: 0.7, 2: 0.6}, test_accuracy=0),
+        "cnn_no_augmentation": _run("cnn_no_augmentation", {1: 0.7, 2: 0.6}, test_accuracy=0),
     }
     table = selection_table(runs)
-    assert table.loc["cnn_mfcc", "validation UA"] == pytest.approx(0.65)
+    assert table.loc["cnn_no_augmentation", "validation UA"] == pytest.approx(0.65)
     assert not [c for c in table.columns if "test" in c.lower()]
     # the better test score does not win: the better validation score does
-    assert choose(table) == "cnn_mfcc"
+    assert choose(table) == "cnn_no_augmentation"
     tie = selection_table(
-        {"cnn": _run("cnn", {1: 0.6}, 0), "cnn_mfcc": _run("cnn_mfcc", {1: 0.6}, 1)}
+        {
+            "cnn": _run("cnn", {1: 0.6}, 0),
+            "cnn_no_augmentation": _run("cnn_no_augmentation", {1: 0.6}, 1),
+        }
     )
     assert choose(tie) == "cnn"
 
@@ -127,8 +130,8 @@ def test_metrics_file_round_trips(tmp_path):
 
 
 def test_average_runs_and_the_ensemble_rule():
-    from ser.experiments import ENSEMBLE_COLUMN, average_runs, choose_ensemble
-    from ser.training import PROBABILITY_COLUMNS
+    from ser.experiments import ENSEMBLE_COLUMN, choose_ensemble
+    from ser.runs import PROBABILITY_COLUMNS, average_runs
 
     def run(seed, calm_probability):
         frame = pd.DataFrame({"clip_id": ["b", "a"], "fold": [1, 1], "emotion": ["calm", "sad"]})

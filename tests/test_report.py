@@ -25,15 +25,17 @@ def test_every_notebook_states_its_purpose():
 def test_abstract_reads_numbers_from_metrics():
     from .conftest import make_metrics
 
-    text = abstract(
-        make_metrics(ours_si=0.6789, ours_random=0.8766, bilstm_si=0.4123, baseline_si=0.5432)
+    text = " ".join(
+        abstract(
+            make_metrics(ours_si=0.6789, ours_random=0.8766, bilstm_si=0.4123, baseline_si=0.5432)
+        )
     )
     for shown in ("67.9% ± 3.2%", "41.2%", "87.7%", "54.3%", "43.2%", "1, 11, 20, 21"):
         assert shown in text, shown
     assert "misses" not in text
-    short = abstract(make_metrics(ours_si=0.6))
+    short = " ".join(abstract(make_metrics(ours_si=0.6)))
     assert "misses" in short and "UA ≥ 0.62 (required)" in short
-    assert "QUICK" not in text and "QUICK" in abstract(make_metrics(quick=True))
+    assert "QUICK" not in text and "QUICK" in " ".join(abstract(make_metrics(quick=True)))
     assert "calibration" not in text  # older metrics without the trust sections
 
 
@@ -49,7 +51,7 @@ def test_abstract_states_calibration_and_the_worst_damage():
         "clean": {"uar": 0.6, "drop": 0.0}, "telephone": {"uar": 0.3, "drop": 0.3},
         "gain -20 dB": {"uar": 0.58, "drop": 0.02}, "white noise 10 dB": {"uar": 0.4, "drop": 0.2},
     }}  # fmt: skip
-    text = abstract(metrics)
+    text = " ".join(abstract(metrics))
     for shown in (
         "0.123 to 0.046",
         "55.0%",
@@ -60,11 +62,12 @@ def test_abstract_states_calibration_and_the_worst_damage():
         assert shown in text, shown
 
 
-def test_training_is_deterministic_for_a_seed():
+def test_training_is_deterministic_for_a_seed(tmp_path):
     """Same seed, same data: identical predictions and curves (TensorFlow op determinism is on)."""
     from ser.architectures import CNN
     from ser.splits import Split
     from ser.training import run_protocol
+    from ser.training_cache import TrainingCache
 
     rng = np.random.default_rng(0)
     n = 96
@@ -75,10 +78,16 @@ def test_training_is_deterministic_for_a_seed():
     })  # fmt: skip
     split = Split("speaker_independent", 1, np.arange(0, 64), np.arange(64, 80), np.arange(80, 96))
     spec = CNN.with_changes("tiny", epochs=2, batch_size=16)
-    runs = [run_protocol(spec, index, features, [split], seed=7) for _ in range(2)]
+    runs = [
+        run_protocol(spec, index, features, [split], seed=7, cache=TrainingCache(tmp_path / str(i)))
+        for i in range(2)
+    ]  # two empty caches: both train
+    assert not any(t["reused"] for run in runs for t in run.trainings.values())
     pd.testing.assert_frame_equal(runs[0].predictions, runs[1].predictions, check_exact=True)
     assert runs[0].histories == runs[1].histories
-    other = run_protocol(spec, index, features, [split], seed=8)
+    other = run_protocol(
+        spec, index, features, [split], seed=8, cache=TrainingCache(tmp_path / "8")
+    )
     assert not other.predictions.equals(runs[0].predictions)  # the seed is really used
 
 
@@ -86,7 +95,9 @@ def test_training_is_deterministic_for_a_seed():
 def test_quick_report_end_to_end(ravdess_root, tmp_path):
     """`make report QUICK=1` into a temporary folder: every notebook runs cleanly."""
     out = tmp_path / "run"
-    env = {**os.environ, "RAVDESS_DIR": str(ravdess_root)}
+    # a cache of its own: the run trains everything, as on a fresh clone
+    env = {**os.environ, "RAVDESS_DIR": str(ravdess_root),
+           "SER_TRAINING_CACHE": str(tmp_path / "cache")}  # fmt: skip
     committed = PROJECT_ROOT / "reports" / "metrics.json"
     committed_before = committed.read_bytes() if committed.exists() else None
     result = subprocess.run(
@@ -135,7 +146,13 @@ def test_quick_report_end_to_end(ravdess_root, tmp_path):
     assert {"ece_before", "ece_after", "answered_share"} <= set(metrics.calibration)
     (shipped_robustness,) = [v for k, v in metrics.robustness.items() if k.startswith("shipped")]
     assert len(shipped_robustness) == 12 and shipped_robustness["clean"]["drop"] == 0
-    assert metrics.robustness_selection and metrics.candidate
+    assert metrics.robustness_selection and metrics.clean_choice
+    trainings = json.loads((out / "models" / "runs" / "trainings.json").read_text())
+    assert trainings["summary"]["ran"] == trainings["summary"]["trainings"] > 0
+    assert trainings["summary"]["reused"] == 0
+    assert {t["key"] for t in trainings["trainings"]} == {
+        p.name for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")
+    }  # every training is in the cache, and the cache holds nothing else
 
     index = (reports / "index.html").read_text()
     for source in NOTEBOOKS:
@@ -149,6 +166,20 @@ def test_quick_report_end_to_end(ravdess_root, tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert again.returncode == 0, "a second `make report` would redo work"
+
+    # The DAG: a change re-runs the notebooks that show it, and only those.
+    def would_run(changed: str) -> set[str]:
+        dry = subprocess.run(
+            ["make", "-n", "-W", changed, "report", "QUICK=1", f"OUT={out}"], cwd=PROJECT_ROOT,
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return {s.stem for s in NOTEBOOKS if f"ser.notebooks notebooks/{s.name}" in dry.stdout}
+
+    assert would_run("src/ser/report.py") == {"04_evaluation"}  # the model card's words
+    assert would_run("src/ser/evaluation.py") == {"04_evaluation"}
+    assert would_run("src/ser/training.py") == {"03_training", "04_evaluation", "05_demo"}
+    assert {"02_feature_extraction", "03_training"} <= would_run("src/ser/features.py")
+    assert "02_feature_extraction" not in would_run("src/ser/training.py")
     assert (committed.read_bytes() if committed.exists() else None) == committed_before
     for name in ("model_card.md", "emotion_model.keras", "labels.json"):
         assert (out / "models" / name).exists()
@@ -164,3 +195,41 @@ def test_model_card_reads_its_numbers_and_names_the_ensemble():
     assert "0.432" in card and "1, 11, 20, 21" in card and "1,234 parameters" in card
     metrics.shipped.model = "cnn_ensemble"
     assert "cnn_ensemble" in model_card(metrics)
+
+
+def test_committed_report_comes_from_a_clean_tree():
+    """The committed front page names its commit and never says the code differed from it."""
+    page = PROJECT_ROOT / "reports" / "index.html"
+    if not page.exists():
+        pytest.skip("no committed report yet")
+    text = page.read_text()
+    assert "git commit (notebook 03)" in text
+    assert "dirty" not in text
+
+
+def test_index_page_is_escaped_and_flags_a_dirty_run(tmp_path, monkeypatch):
+    from ser import report
+
+    from .conftest import make_metrics
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    metrics = make_metrics()
+    metrics.write(reports / "metrics.json")
+    runs = tmp_path / "models" / "runs"
+    runs.mkdir(parents=True)
+    summary = {"trainings": 3, "reused": 2, "ran": 1, "seconds_reused": 120.0,
+               "reused_from": [{"cpu": "AMD <EPYC>", "commit": "abc1234"}]}  # fmt: skip
+    (runs / "trainings.json").write_text(json.dumps(
+        {"summary": summary, "commit": "abc1234-dirty", "stage_seconds": {"1 · BiLSTM": 61.0}}
+    ))  # fmt: skip
+    monkeypatch.setattr(report, "git_commit", lambda: "def5678")
+    page = report.render_index(reports)
+    assert "AMD &lt;EPYC&gt;" in page and "<EPYC>" not in page  # autoescaped
+    assert "1 of 3 trainings ran in this run; 2 were reused" in page
+    assert "Not a clean run" in page and "notebook 03 ran" in page
+    assert "CNN (reference design)" in page  # models named in words
+    assert 'class="pass"' in page and 'class="fail"' in page
+    (runs / "trainings.json").write_text(json.dumps({"summary": summary, "commit": "abc1234",
+                                                     "stage_seconds": {}}))  # fmt: skip
+    assert "Not a clean run" not in report.render_index(reports)

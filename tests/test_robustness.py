@@ -80,3 +80,48 @@ def test_every_condition_keeps_the_audio_usable():
         clip, RATE, context
     )
     assert padded.size == clip.size + 4 * RATE and not padded[: 2 * RATE].any()
+
+
+def test_damage_does_not_depend_on_how_many_processes_share_it(tmp_path):
+    """Each clip's damage is seeded by itself: one process and two give the same windows,
+    and a model is scored on them exactly as its own predictions would score it."""
+    import pandas as pd
+
+    from ser.config import EMOTION_NAMES
+    from ser.features import FeatureParams
+    from ser.predict import ModelPredictor
+    from ser.robustness import damage_clips, score
+
+    from .conftest import tone
+
+    rows = []
+    for i in range(16):
+        path = tmp_path / f"clip{i:02d}.wav"
+        sf.write(path, tone(1.0, 22_050, freq=150 + 40 * i), 22_050)
+        rows.append({"clip_id": f"clip{i:02d}", "actor": i % 4 + 1, "path": path,
+                     "emotion": EMOTION_NAMES[i // 4 % 2]})  # fmt: skip
+    index = pd.DataFrame(rows)
+    predictor = ModelPredictor(None, FeatureParams.of("logmel"))
+    one = damage_clips(predictor, index, [1, 2], [3, 4], seed=3, progress=False, workers=1)
+    two = damage_clips(predictor, index, [1, 2], [3, 4], seed=3, progress=False, workers=2)
+    pd.testing.assert_frame_equal(one.rows, two.rows)
+    assert len(one.windows) == len(conditions()) * 8
+    for a, b in zip(one.windows, two.windows, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = damage_clips(predictor, index, [1, 2], [3, 4], seed=4, progress=False, workers=1)
+    noisy = list(one.rows["condition"]).index("white noise 20 dB")
+    assert not np.array_equal(one.windows[noisy], other.windows[noisy])  # the seed is used
+
+    class Loudness(ModelPredictor):
+        """A stand-in model: "angry" when the first window's mean level is high."""
+
+        def window_probabilities(self, windows):
+            loud = windows.mean(axis=(1, 2)) > -40
+            p = np.full((len(windows), 8), 0.01)
+            p[np.arange(len(windows)), np.where(loud, 4, 1)] = 0.93
+            return p
+
+    table, predictions = score(Loudness(None, FeatureParams.of("logmel")), one)
+    assert list(table.index) == [c.name for c in conditions()]
+    assert set(predictions["predicted"]) <= {"angry", "calm"}
+    assert table.loc["clean", "UA drop"] == 0

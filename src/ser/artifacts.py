@@ -5,23 +5,17 @@
   its spec, its feature parameters, the actors it was trained on, validated
   on and never saw, its seed and validation score. JSON only, no pickle; the
   model loads in Keras safe mode.
-- ``models/runs/<spec>/<protocol>/seed_<n>/``: out-of-split predictions of the
-  test clips (``predictions.csv``) and of the validation clips
-  (``validation.csv``), and training curves and timings (``training.json``) of
-  every model trained by notebook 03, for notebook 04.
-- ``models/runs/plan.json``: the settings the run used.
+- ``models/runs/``: the runs notebook 03 read (see :mod:`ser.runs`), the plan
+  (``plan.json``), the selection (``selection.json``) and the list of trainings
+  with their provenance (``trainings.json``).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ser.config import EMOTION_NAMES
-
-if TYPE_CHECKING:  # Keras and TensorFlow load only where a model is written or read
-    from ser.training import ProtocolRun
 
 MODEL_FILE = "emotion_model.keras"
 ONNX_FILE = "emotion_model.onnx"  # what the predictor runs (onnxruntime, no TensorFlow)
@@ -91,48 +85,6 @@ def load_model(folder: Path):
     model = keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
     metadata = read_metadata(folder)
     return model, label_list(metadata), metadata
-
-
-def run_folder(runs_dir: Path, spec: str, protocol: str, seed: int) -> Path:
-    return Path(runs_dir) / spec / protocol / f"seed_{seed}"
-
-
-def save_run(run: ProtocolRun, runs_dir: Path) -> Path:
-    """Write ``predictions.csv`` and ``training.json`` of one run."""
-    folder = run_folder(runs_dir, run.spec, run.protocol, run.seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    run.predictions.to_csv(folder / "predictions.csv", index=False, float_format="%.6f")
-    if run.validation is not None:
-        run.validation.to_csv(folder / "validation.csv", index=False, float_format="%.6f")
-    payload = {
-        "histories": run.histories,
-        "seconds": run.seconds,
-        "validation_uar": run.validation_uar,
-    }
-    (folder / "training.json").write_text(json.dumps(payload, indent=1) + "\n")
-    return folder
-
-
-def load_run(runs_dir: Path, spec: str, protocol: str, seed: int) -> ProtocolRun:
-    """Read back what :func:`save_run` wrote."""
-    import pandas as pd
-
-    from ser.training import ProtocolRun
-
-    folder = run_folder(runs_dir, spec, protocol, seed)
-    if not (folder / "training.json").exists():
-        raise FileNotFoundError(f"no run in {folder}: run notebook 03 (`make train`) first")
-    payload = json.loads((folder / "training.json").read_text())
-
-    def by_fold(mapping: dict) -> dict:
-        return {int(k): v for k, v in mapping.items()}
-
-    return ProtocolRun(
-        spec, protocol, seed, pd.read_csv(folder / "predictions.csv"),
-        by_fold(payload["validation_uar"]), by_fold(payload["histories"]),
-        by_fold(payload["seconds"]),
-        pd.read_csv(folder / "validation.csv") if (folder / "validation.csv").exists() else None,
-    )  # fmt: skip
 
 
 def write_record(record: dict, runs_dir: Path, name: str) -> Path:

@@ -25,6 +25,7 @@ from ser.dataset import parse_filename
 from ser.plots import plot_timeline, plot_waveform, show_figure
 from ser.predict import Prediction, Predictor
 from ser.specs import ModelSpec
+from ser.templating import render
 
 ACCEPT = ",".join(AUDIO_SUFFIXES) + ",audio/*"
 STYLE = """<style>
@@ -78,19 +79,6 @@ def sample_clips(folder: Path = SAMPLES_DIR) -> list[tuple[str, Path]]:
     return options
 
 
-def probability_bars(prediction: Prediction) -> str:
-    """A horizontal bar per emotion, as HTML, the predicted one highlighted."""
-    rows = []
-    for emotion, p in sorted(prediction.probabilities.items(), key=lambda item: -item[1]):
-        top = " top" if emotion == prediction.emotion else ""
-        rows.append(
-            f'<tr class="ser-row" data-emotion="{emotion}"><td>{emotion}</td>'
-            f'<td style="width: 260px"><div class="ser-bar{top}" style="width: {100 * p:.1f}%"></div></td>'
-            f"<td>{p:.1%}</td></tr>"
-        )
-    return '<table class="ser-bars">' + "".join(rows) + "</table>"
-
-
 def plot_signal(prediction: Prediction, predictor: Predictor) -> plt.Figure:
     """The waveform, and the first window's features (log-mel in dB, or MFCCs)."""
     sample_rate = predictor.params.sample_rate
@@ -116,22 +104,12 @@ def plot_signal(prediction: Prediction, predictor: Predictor) -> plt.Figure:
 
 def error_html(title: str, message: str) -> HTML:
     """A boxed, escaped error message for the demo's output area."""
-    return HTML(
-        f'{STYLE}<div class="ser-error"><b>{html.escape(title)}</b> {html.escape(message)}</div>'
-    )
+    return HTML(STYLE + render("demo_error.html", title=title, message=message))
 
 
 def window_table(prediction: Prediction) -> str:
     """The timeline as a compact HTML table: one row per analysis window."""
-    rows = "".join(
-        f'<tr class="ser-window"><td>{w.start_s:.1f}-{w.end_s:.1f} s</td><td>{w.emotion}</td>'
-        f"<td>{w.probabilities[w.emotion]:.0%}</td></tr>"
-        for w in prediction.timeline
-    )
-    return (
-        '<table class="ser-windows"><tr><th>window</th><th>emotion</th><th>probability</th></tr>'
-        f"{rows}</table>"
-    )
+    return render("demo_windows.html", windows=prediction.timeline)
 
 
 def result_html(prediction: Prediction, predictor: Predictor, name: str) -> str:
@@ -141,27 +119,11 @@ def result_html(prediction: Prediction, predictor: Predictor, name: str) -> str:
         if prediction.windows == 1
         else f"{prediction.windows} windows of {predictor.params.window_seconds:.1f} s, averaged"
     )
-    if prediction.confident:
-        headline = (
-            f'Predicted emotion: <span class="ser-emotion">{prediction.emotion}</span> '
-            f"({prediction.confidence:.0%})"
-        )
-        note = ""
-    else:
-        threshold = predictor.calibration.threshold
-        headline = (
-            f'The model is unsure. Best guess: <span class="ser-emotion">{prediction.emotion}</span> '
-            f"({prediction.confidence:.0%})"
-        )
-        note = (
-            f'<div class="ser-unsure">Its top probability is below {threshold:.0%}, where it is '
-            "right less often than it should be trusted (see notebook 04). Treat this as a guess.</div>"
-        )
-    return (
-        f'{STYLE}<div class="ser-result"><h3>{headline}</h3>{note}'
-        f"<div>{html.escape(name)}: {prediction.duration_s:.2f} s ({windows})</div>"
-        f"{probability_bars(prediction)}</div>"
-    )
+    bars = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
+    return STYLE + render(
+        "demo_result.html", prediction=prediction, name=name, windows=windows, bars=bars,
+        threshold=predictor.calibration.threshold,
+    )  # fmt: skip
 
 
 def render_prediction(predictor: Predictor, source, name: str) -> Prediction | None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
+
+from ser.config import PROJECT_ROOT
 
 # Oldest versions the code is known to work with; the pins are the tested ones.
 MINIMUM_VERSIONS = {
@@ -85,3 +88,26 @@ def check_versions() -> dict[str, str]:
         )
     print(f"{'executable':>13}: {sys.executable}")
     return record
+
+
+# What a run's numbers depend on: a change under these paths makes the tree "dirty".
+# Outputs (models/, figures/, reports/) are not code: a run rewrites them.
+CODE_PATHS = ("src", "notebooks", "Makefile", "pyproject.toml", "requirements.lock",
+              "environment.yml")  # fmt: skip
+
+
+def git_commit() -> str:
+    """Short commit hash of the project, with ``-dirty`` when its code differs from it
+    (changed or new files under :data:`CODE_PATHS`)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+            text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", *CODE_PATHS],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("-dirty" if dirty else "")

@@ -19,19 +19,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.dummy import DummyClassifier
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
-    balanced_accuracy_score,
     confusion_matrix,
     f1_score,
     precision_recall_fscore_support,
 )
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 
 from ser.config import EMOTION_NAMES
+from ser.scoring import per_class_recall, unweighted_accuracy
 
 HEADLINE = ("accuracy", "uar", "macro_f1")
 CHANCE_UA = 1 / len(EMOTION_NAMES)  # UA of any constant or random guess
@@ -40,7 +35,6 @@ ORIGINAL_TARGETS = {"accuracy": 0.85, "macro_f1": 0.85, "min_class_recall": 0.75
 # Speaker-independent mean UA: required, and the aim (beats published from-scratch results).
 SI_UA_REQUIRED, SI_UA_AIM = 0.62, 0.65
 BASELINE_MARGIN = 0.10  # our model must beat each hand-crafted baseline by this much UA
-SVM_C_GRID = (0.1, 1.0, 10.0, 100.0)
 TRAINING_MINUTES_TARGET = 8.0  # our model: the random split plus every speaker-independent fold
 
 
@@ -61,19 +55,17 @@ class Scores:
 def summarise(y_true, y_pred, labels=EMOTION_NAMES, *, fold: int = 0, test_actors=()) -> Scores:
     """Score predictions: accuracy, UA (mean per-class recall), macro-F1, per-class recall."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    present = [label for label in labels if label in set(y_true)]
-    _, recall, _, _ = precision_recall_fscore_support(
-        y_true, y_pred, labels=present, zero_division=0
-    )
+    recall = per_class_recall(y_true, y_pred, labels)
     return Scores(
         n_clips=int(len(y_true)),
         accuracy=float(np.mean(y_true == y_pred)),
-        uar=float(np.mean(recall)),
-        macro_f1=float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
-        per_class_recall={label: float(r) for label, r in zip(present, recall, strict=True)},
+        uar=unweighted_accuracy(y_true, y_pred),
+        macro_f1=float(f1_score(y_true, y_pred, labels=list(recall), average="macro",
+                                zero_division=0)),
+        per_class_recall=recall,
         fold=int(fold),
         test_actors=sorted(int(a) for a in test_actors),
-    )
+    )  # fmt: skip
 
 
 @dataclass
@@ -183,8 +175,8 @@ class Metrics:
     """Everything ``metrics.json`` holds."""
 
     models: dict[str, ModelResult]
-    ours: str  # our model's name: the chosen candidate, or the ensemble of its seeds
-    chosen: str  # the candidate chosen on validation actors
+    ours: str  # our model's name: the recipe, or the ensemble of its seeds
+    recipe: str  # what our model is trained with: the robustness stage's winner (validation)
     reference: str  # the original BiLSTM's name
     selection: list[dict]  # candidate, description, validation UA mean and std: no test data
     shipped: ShippedResult
@@ -192,13 +184,13 @@ class Metrics:
     versions: dict = field(default_factory=dict)
     calibration: dict = field(default_factory=dict)  # ser.calibration.CalibrationResult, as a dict
     robustness: dict = field(default_factory=dict)  # condition -> UA and drop per model
-    candidate: str = ""  # the winner on clean validation clips, before the robustness stage
+    clean_choice: str = ""  # the winner on clean validation clips, before the robustness stage
     robustness_selection: list[dict] = field(default_factory=list)  # validation UA per condition
 
     @property
     def members(self) -> int:
         """How many seeds' models our model averages (1: a single model)."""
-        return 1 if self.ours == self.chosen else len(self.plan.get("seeds", [1]))
+        return 1 if self.ours == self.recipe else len(self.plan.get("seeds", [1]))
 
     def write(self, path: Path) -> Path:
         """Write the file (sorted keys, floats rounded to 6 places)."""
@@ -214,10 +206,10 @@ class Metrics:
         record = json.loads(Path(path).read_text())
         return cls(
             {n: ModelResult.from_dict(m) for n, m in record["models"].items()}, record["ours"],
-            record["chosen"], record["reference"], record["selection"],
+            record["recipe"], record["reference"], record["selection"],
             ShippedResult.from_dict(record["shipped"]),
             record["plan"], record.get("versions", {}), record.get("calibration", {}),
-            record.get("robustness", {}), record.get("candidate", ""),
+            record.get("robustness", {}), record.get("clean_choice", ""),
             record.get("robustness_selection", []),
         )  # fmt: skip
 
@@ -404,102 +396,7 @@ def targets_table(metrics: Metrics) -> pd.DataFrame:
     return table.round(3)
 
 
-# --- baselines ---------------------------------------------------------------------------
-def clip_statistics(features: np.ndarray) -> np.ndarray:
-    """Per-clip mean and standard deviation over frames: ``(n, 2 * n_features)``."""
-    return np.concatenate([features.mean(axis=1), features.std(axis=1)], axis=1)
-
-
-def _frame(index: pd.DataFrame, split, predicted) -> pd.DataFrame:
-    return pd.DataFrame({
-        "clip_id": index["clip_id"].to_numpy()[split.test], "fold": split.fold,
-        "emotion": index["emotion"].to_numpy()[split.test], "predicted": predicted,
-    })  # fmt: skip
-
-
-def svm_with_validated_c(x, labels, split, seed: int, grid=SVM_C_GRID):
-    """An RBF SVM whose C maximises UA on the split's validation clips, refitted on train + validation."""
-
-    def svm(c):
-        return make_pipeline(StandardScaler(), SVC(C=c, kernel="rbf", random_state=seed))
-
-    scores = {}
-    for c in grid:
-        model = svm(c).fit(x[split.train], labels[split.train])
-        scores[c] = balanced_accuracy_score(
-            labels[split.validation], model.predict(x[split.validation])
-        )
-    best = max(grid, key=lambda c: (scores[c], -c))  # ties: the smaller C
-    train = np.r_[split.train, split.validation]
-    return svm(best).fit(x[train], labels[train]), best, scores
-
-
-def baseline_predictions(
-    index: pd.DataFrame, mfcc: np.ndarray, egemaps: np.ndarray | None, splits: list, seed: int
-) -> tuple[dict[str, pd.DataFrame], dict[int, float]]:
-    """Majority, MFCC-statistics logistic regression and eGeMAPS + SVM on the given splits.
-
-    The first two have nothing to tune and fit on all training clips of a split
-    (training plus validation part); the SVM chooses C on the validation clips
-    first. Returns the predictions per baseline and the chosen C per fold.
-    """
-    labels = index["emotion"].to_numpy()
-    statistics = clip_statistics(mfcc)
-    out: dict[str, list] = {"majority": [], "logistic_regression": []}
-    chosen_c = {}
-    if egemaps is not None:
-        out["egemaps_svm"] = []
-    for split in splits:
-        train = np.r_[split.train, split.validation]
-        majority = DummyClassifier(strategy="most_frequent").fit(statistics[train], labels[train])
-        out["majority"].append(_frame(index, split, majority.predict(statistics[split.test])))
-        logistic = make_pipeline(
-            StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed)
-        ).fit(statistics[train], labels[train])
-        out["logistic_regression"].append(
-            _frame(index, split, logistic.predict(statistics[split.test]))
-        )
-        if egemaps is not None:
-            svm, chosen_c[split.fold], _ = svm_with_validated_c(egemaps, labels, split, seed)
-            out["egemaps_svm"].append(_frame(index, split, svm.predict(egemaps[split.test])))
-    return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}, chosen_c
-
-
-BASELINE_DESCRIPTIONS = {
-    "majority": "always the most frequent training emotion",
-    "logistic_regression": "logistic regression on per-clip MFCC mean and std (80 numbers)",
-    "egemaps_svm": "openSMILE eGeMAPS v02 functionals (88 numbers), RBF SVM, C chosen on validation actors",
-}
-
-
-# --- the shipped model ----------------------------------------------------------------------
-def evaluate_shipped_model(index: pd.DataFrame, features: dict, model_dir: Path) -> ShippedResult:
-    """Re-score the saved model, loaded from disk, on the actors it never saw (from its metadata)."""
-    from ser import artifacts
-    from ser.training import predict_proba
-
-    model, labels, info = artifacts.load_model(model_dir)
-    held_out = info["held_out_actors"]
-    positions = np.flatnonzero(index["actor"].isin(held_out).to_numpy())
-    probabilities = predict_proba(model, features[info["spec"]["features"]].features[positions])
-    predicted = [labels[i] for i in probabilities.argmax(axis=1)]
-    scores = summarise(index["emotion"].to_numpy()[positions], predicted, test_actors=held_out)
-    onnx = None
-    if (Path(model_dir) / artifacts.ONNX_FILE).exists():
-        from ser.predict import Predictor
-
-        runtime = Predictor(model_dir).window_probabilities(
-            features[info["spec"]["features"]].features[positions]
-        )
-        onnx = float(np.abs(runtime - probabilities).max())
-    return ShippedResult(
-        model=info["model"], scores=scores, trained_on_actors=info["trained_on_actors"],
-        validation_actors=info["validation_actors"], seed=info["seed"],
-        epochs_trained=info["epochs_trained"], parameters=int(model.count_params()), labels=labels,
-        onnx_max_difference=onnx,
-    )  # fmt: skip
-
-
+# --- robustness ------------------------------------------------------------------------
 def robustness_record(table: pd.DataFrame) -> dict:
     """``metrics.json``'s robustness: per model (column), per condition, UA and drop from clean."""
     return {

@@ -1,222 +1,134 @@
-"""What notebook 03 runs, and the decisions it makes: plan, candidates, selection, shipping.
+"""What notebook 03 runs, and the decisions it makes: trainings, selection, shipping.
 
 1. The original BiLSTM under both protocols (the reference row).
 2. Every candidate of our model on the six speaker-independent folds. Each is
    scored on its folds' *validation* actors (two training actors per fold).
-3. The winner is the candidate with the highest mean validation UA; test actors
-   play no part in the choice. Its fold-1 model ships.
-4. The winner again with more seeds, and under the random split.
+3. The winner on clean validation clips (the highest mean validation UA); test
+   actors play no part in the choice.
+4. The robustness stage: the winner with and without channel augmentation,
+   judged on validation actors under damage. Its winner is the recipe.
+5. The recipe again with more seeds, and under the random split; the seed
+   ensemble if validation actors prefer it. Its fold-1 model ships.
 
-Test predictions of every candidate are kept too: notebook 04 shows them as an
-ablation, after the choice.
+Every training goes through the training cache (:mod:`ser.training_cache`):
+a training whose key is already there is reused, so a re-run trains only what
+changed. Test predictions of every candidate are kept too: notebook 04 shows
+them as an ablation, after the choice.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+import contextlib
+import functools
+import json
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ser import artifacts
-from ser.architectures import BILSTM, CNN, ModelSpec, average_models
+from ser.architectures import average_models
 from ser.calibration import Calibration, calibrate_fold
-from ser.config import EMOTION_NAMES
-from ser.environment import versions
-from ser.evaluation import (
-    BASELINE_DESCRIPTIONS,
-    Metrics,
-    ModelResult,
-    ProtocolResult,
-    SeedSpread,
-    baseline_predictions,
-    evaluate_shipped_model,
-)
+from ser.environment import cpu_name, git_commit
 from ser.features import FeatureParams
-from ser.splits import EMOBOX_FOLDS, SHIPPED_MODEL_FOLD, protocol_splits
-from ser.training import PROBABILITY_COLUMNS, ProtocolRun, progress, run_protocol
+from ser.plan import BILSTM, CANDIDATES, CNN, ENSEMBLE_SUFFIX, SPECS, Plan, robust_variants
+from ser.runs import ProtocolRun, average_runs, clear_runs, save_run
+from ser.scoring import unweighted_accuracy
+from ser.splits import protocol_splits
+from ser.training import progress, run_protocol
+from ser.training_cache import Training, TrainingCache, describe_trainings
 
-# Our model and, one change each, the candidates it was chosen from. Every
-# candidate differs from the first in one ingredient, so the same trainings
-# serve as the selection (validation actors) and, after it, the ablation.
-CANDIDATES: tuple[ModelSpec, ...] = (
-    CNN,
-    CNN.with_changes("cnn_mfcc", "features: 40 MFCCs instead of 64 log-mel bands", features="mfcc"),
-    CNN.with_changes(
-        "cnn_global_norm",
-        "normalisation: one per-band mean and std fitted on the training clips (a Keras "
-        "Normalization layer) instead of per utterance",
-        normalisation="global",
-    ),
-    CNN.with_changes("cnn_no_augmentation", "augmentation: none", augmentation=False),
-    CNN.with_changes(
-        "cnn_average_pooling",
-        "architecture: average pooling over time instead of statistics pooling",
-        pooling="average",
-    ),
-)
-# Stage two, after the choice on clean validation clips: the chosen candidate with
-# and without channel augmentation (noise and band limits during training, see
-# ser.architectures.ChannelAugment) and, when it uses SpecAugment, with channel
-# augmentation instead of SpecAugment (both together underfit: training accuracy
-# stayed near 0.6). Judged on validation clips under the robustness conditions of
-# ser.robustness. Settings from bench/explore_models.py (validation actors only).
-CHANNEL_AUGMENTATION = {
-    "noise_probability": 0.6,
-    "band_limit_probability": 0.4,
-    "snr_db": (-5.0, 25.0),
-}
-ROBUST_SUFFIX = "_channel_augmentation"
-INSTEAD_SUFFIX = "_channel_augmentation_only"
-
-
-def robust_variants(spec: ModelSpec) -> list[ModelSpec]:
-    """``spec`` trained with channel augmentation, and with it instead of SpecAugment."""
-    variants = [
-        spec.with_changes(
-            f"{spec.name}{ROBUST_SUFFIX}", f"{spec.description}; with channel augmentation "
-            "(added white or babble noise, band limits) during training", **CHANNEL_AUGMENTATION,
-        )
-    ]  # fmt: skip
-    if spec.augmentation:
-        variants.append(
-            spec.with_changes(
-                f"{spec.name}{INSTEAD_SUFFIX}", f"{spec.description}; channel augmentation "
-                "instead of SpecAugment", augmentation=False, **CHANNEL_AUGMENTATION,
-            )
-        )  # fmt: skip
-    return variants
-
-
-SPECS = {
-    spec.name: spec
-    for spec in (BILSTM, *CANDIDATES, *(v for c in CANDIDATES for v in robust_variants(c)))
-}
-N_SEEDS = 3
-QUICK_EPOCHS = 3
-QUICK_FOLDS = (1, 2)
+TRAININGS_FILE = "trainings.json"
 
 
 @dataclass
-class Plan:
-    """The settings of one run of notebook 03; quick caps epochs and folds (CI smoke run)."""
+class Session:
+    """One run of notebook 03: its data, plan and cache, the runs it read and its stage times."""
 
-    seed: int
-    quick: bool = False
-    folds: list[int] = field(default_factory=lambda: sorted(EMOBOX_FOLDS))
-    seeds: list[int] = field(default_factory=list)
-    epoch_cap: int | None = None
-    shipped_fold: int = SHIPPED_MODEL_FOLD
-
-    @classmethod
-    def resolve(cls, seed: int, quick: bool = False, epochs: int | None = None) -> Plan:
-        """Full run: every fold, ``N_SEEDS`` seeds; quick: ``QUICK_FOLDS``, one seed, ``QUICK_EPOCHS``."""
-        cap = QUICK_EPOCHS if quick else None
-        if epochs:
-            cap = min(int(epochs), cap or int(epochs))
-        folds = list(QUICK_FOLDS) if quick else sorted(EMOBOX_FOLDS)
-        seeds = [int(seed)] if quick else [int(seed) + i for i in range(N_SEEDS)]
-        return cls(int(seed), bool(quick), folds, seeds, cap)
-
-    def spec(self, name: str) -> ModelSpec:
-        """The spec as this run trains it (epochs capped in a quick run)."""
-        spec = SPECS[name]
-        return replace(spec, epochs=min(spec.epochs, self.epoch_cap)) if self.epoch_cap else spec
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+    index: pd.DataFrame
+    features: dict
+    plan: Plan
+    runs_dir: Path
+    cache: TrainingCache
+    runs: dict[tuple[str, str, int], ProtocolRun] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, record: dict) -> Plan:
-        return cls(**record)
+    def begin(cls, index, features, plan: Plan, runs_dir: Path, cache: TrainingCache | None = None):
+        """Start a run: empty ``runs_dir`` (it will hold exactly what this run reads) and
+        record the plan there."""
+        clear_runs(runs_dir)
+        artifacts.write_plan(plan.as_dict(), runs_dir)
+        return cls(index, features, plan, Path(runs_dir), cache or TrainingCache())
 
-    @classmethod
-    def read(cls, runs_dir: Path) -> Plan:
-        """The plan notebook 03 saved next to its runs."""
-        return cls.from_dict(artifacts.read_plan(runs_dir))
+    def train(self, spec_name: str, protocol: str, seed: int) -> ProtocolRun:
+        """One spec under one protocol with one seed (each fold from the cache or trained), saved."""
+        if (spec_name, protocol, seed) in self.runs:
+            return self.runs[spec_name, protocol, seed]
+        spec = self.plan.spec(spec_name)
+        splits = protocol_splits(self.index, protocol, self.plan.seed, folds=self.plan.folds)
+        run = run_protocol(
+            spec, self.index, self.features[spec.features].features, splits, seed=seed,
+            cache=self.cache, epoch_cap=self.plan.epoch_cap,
+        )  # fmt: skip
+        save_run(run, self.runs_dir)
+        self.runs[spec_name, protocol, seed] = run
+        return run
 
+    def training(self, spec_name: str, fold: int, seed: int) -> Training:
+        """The cache entry of one fold of a speaker-independent run (for its model)."""
+        run = self.train(spec_name, "speaker_independent", seed)
+        return self.cache.entry(run.trainings[fold]["key"])
 
-def describe_plan(plan: dict) -> str:
-    """A plan in words, e.g. for the quick-run warnings: epochs cap, folds and seeds."""
-    cap = f"at most {plan['epoch_cap']} epochs" if plan.get("epoch_cap") else "full epochs"
-    folds, seeds = plan.get("folds", []), plan.get("seeds", [])
-    return (
-        f"{cap}, fold{'s' if len(folds) != 1 else ''} {', '.join(map(str, folds))}, "
-        f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}"
-    )
-
-
-def train_runs(
-    spec_name: str, protocol: str, index: pd.DataFrame, features: dict, plan: Plan,
-    runs_dir: Path, *, seed: int, keep=None,
-) -> ProtocolRun:  # fmt: skip
-    """Train one spec under one protocol with one seed and save its run."""
-    spec = plan.spec(spec_name)
-    splits = protocol_splits(index, protocol, plan.seed, folds=plan.folds)
-    run = run_protocol(spec, index, features[spec.features].features, splits, seed=seed, keep=keep)
-    artifacts.save_run(run, runs_dir)
-    return run
-
-
-def _keep_models(index: pd.DataFrame, plan: Plan, spec: ModelSpec, runs_dir: Path, seed: int,
-                 every_fold: bool = False):  # fmt: skip
-    """A ``keep`` hook that saves the shipped fold's model of a run beside the runs and, with
-    ``every_fold``, every fold's model (for scoring its validation actors later)."""
-
-    def keep(split, trained):
-        if split.fold != plan.shipped_fold and not every_fold:
-            return
-        actors = index["actor"].to_numpy()
-        metadata = {
-            "model": spec.name, "description": spec.description, "spec": spec.as_dict(),
-            "features": asdict(FeatureParams.of(spec.features)),
-            "held_out_actors": sorted(int(a) for a in set(actors[split.test])),
-            "trained_on_actors": sorted(int(a) for a in set(actors[split.train])),
-            "validation_actors": sorted(int(a) for a in set(actors[split.validation])),
-            "validation_uar": trained.validation_uar, "seed": seed + split.fold,
-            "epochs_trained": len(trained.history["loss"]), "fold": split.fold,
-        }  # fmt: skip
-        if split.fold == plan.shipped_fold:
-            artifacts.save_model(
-                trained.model, shipped_fold_dir(runs_dir, spec.name, seed), metadata
-            )
-        if every_fold:
-            artifacts.save_model(
-                trained.model, fold_model_dir(runs_dir, spec.name, split.fold), metadata
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        """Time a stage of the notebook (shown per stage at its end and on the index page)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[name] = self.stage_seconds.get(name, 0.0) + (
+                time.perf_counter() - start
             )
 
-    return keep
+    def finish(self) -> dict:
+        """Write ``trainings.json``: every training the run read, what it reused and ran, and
+        the stage times. Returns the summary (:func:`ser.training_cache.describe_trainings`)."""
+        records = [
+            {"model": name, "protocol": protocol, "seed": seed, "fold": fold, **record}
+            for (name, protocol, seed), run in self.runs.items()
+            for fold, record in run.trainings.items()
+        ]  # fmt: skip
+        summary = describe_trainings(records)
+        payload = {"summary": summary, "commit": git_commit(), "cpu": cpu_name(),
+                   "stage_seconds": self.stage_seconds, "trainings": records}  # fmt: skip
+        (self.runs_dir / TRAININGS_FILE).write_text(json.dumps(payload, indent=1) + "\n")
+        return summary
 
 
-def fold_model_dir(runs_dir: Path, name: str, fold: int) -> Path:
-    """Where a candidate's model of each fold waits for the robustness stage (seed ``plan.seed``)."""
-    return Path(runs_dir) / name / "fold_models" / f"fold_{fold}"
+def stage_table(session: Session) -> pd.DataFrame:
+    """Seconds per stage of the notebook."""
+    table = pd.DataFrame({"seconds": session.stage_seconds}).rename_axis("stage")
+    table.loc["total"] = table["seconds"].sum()
+    return table.round(1)
 
 
-def shipped_fold_dir(runs_dir: Path, name: str, seed: int) -> Path:
-    """Where a run keeps its model of the shipped fold (the candidates to ship)."""
-    return Path(runs_dir) / name / "shipped_fold_model" / f"seed_{seed}"
-
-
-def train_reference(index, features, plan: Plan, runs_dir: Path) -> dict[str, ProtocolRun]:
+def train_reference(session: Session) -> dict[str, ProtocolRun]:
     """The original BiLSTM under both protocols, seed ``plan.seed``."""
     return {
-        protocol: train_runs(BILSTM.name, protocol, index, features, plan, runs_dir, seed=plan.seed)
+        protocol: session.train(BILSTM.name, protocol, session.plan.seed)
         for protocol in ("random", "speaker_independent")
     }
 
 
-def train_candidates(index, features, plan: Plan, runs_dir: Path) -> dict[str, ProtocolRun]:
+def train_candidates(session: Session) -> dict[str, ProtocolRun]:
     """Every candidate on the speaker-independent folds, seed ``plan.seed``."""
-    runs = {}
-    for spec in CANDIDATES:
-        keep = _keep_models(index, plan, plan.spec(spec.name), runs_dir, plan.seed, every_fold=True)
-        runs[spec.name] = train_runs(
-            spec.name, "speaker_independent", index, features, plan, runs_dir,
-            seed=plan.seed, keep=keep,
-        )  # fmt: skip
-    return runs
+    return {
+        spec.name: session.train(spec.name, "speaker_independent", session.plan.seed)
+        for spec in CANDIDATES
+    }
 
 
 def selection_table(runs: dict[str, ProtocolRun]) -> pd.DataFrame:
@@ -243,51 +155,66 @@ def choose(selection: pd.DataFrame) -> str:
     return str(selection["validation UA"].idxmax())
 
 
-def train_robust_variants(
-    chosen: str, index, features, plan: Plan, runs_dir: Path
-) -> list[ProtocolRun]:
-    """The chosen candidate's channel-augmentation variants, on the speaker-independent folds."""
-    runs = []
-    for variant in robust_variants(SPECS[chosen]):
-        keep = _keep_models(
-            index, plan, plan.spec(variant.name), runs_dir, plan.seed, every_fold=True
-        )
-        runs.append(train_runs(variant.name, "speaker_independent", index, features, plan,
-                               runs_dir, seed=plan.seed, keep=keep))  # fmt: skip
-    return runs
+def train_robust_variants(clean_choice: str, session: Session) -> list[ProtocolRun]:
+    """The clean choice's channel-augmentation variants, on the speaker-independent folds."""
+    return [
+        session.train(variant.name, "speaker_independent", session.plan.seed)
+        for variant in robust_variants(SPECS[clean_choice])
+    ]
 
 
-ROBUSTNESS_FILE = "validation_robustness.csv"
+# Bump when the robustness conditions or how they are scored change (ser.robustness).
+ROBUSTNESS_SCORES_VERSION = 2  # 2: each clip damaged by its own seeded generator
 
 
-def validation_robustness(
-    names: list[str], index: pd.DataFrame, plan: Plan, runs_dir: Path
-) -> pd.DataFrame:
+def validation_robustness(names: list[str], session: Session) -> pd.DataFrame:
     """UA of each fold's model of ``names`` on its *validation* actors under every robustness
-    condition (babble from its training actors): one row per model and fold. Saved per run."""
-    from ser.predict import ModelPredictor
-    from ser.robustness import robustness_table
+    condition (babble from its training actors): one row per model and fold.
 
+    Each fold's validation clips are damaged once and every model is scored on them; the
+    scores are kept in each training's cache entry, so a re-run with the same trainings
+    scores nothing.
+    """
+    index, plan = session.index, session.plan
     actors = index["actor"].to_numpy()
-    frames = []
-    for name in names:
-        rows = []
-        for split in protocol_splits(index, "speaker_independent", plan.seed, folds=plan.folds):
-            progress(
-                f"{name}: fold {split.fold}, validation actors under the robustness conditions"
-            )
-            model, _, _ = artifacts.load_model(fold_model_dir(runs_dir, name, split.fold))
-            predictor = ModelPredictor(model, FeatureParams.of(SPECS[name].features))
-            table, _ = robustness_table(
-                predictor, index, sorted(set(actors[split.validation])),
-                sorted(set(actors[split.train])), seed=plan.seed + split.fold, progress=False,
+    rows = []
+    for split in protocol_splits(index, "speaker_independent", plan.seed, folds=plan.folds):
+        ingredients = {
+            "validation_actors": sorted(int(a) for a in set(actors[split.validation])),
+            "babble_actors": sorted(int(a) for a in set(actors[split.train])),
+            "seed": plan.seed + split.fold, "version": ROBUSTNESS_SCORES_VERSION,
+        }  # fmt: skip
+        damaged = {}  # feature kind -> the fold's damaged validation clips, made when needed
+        for name in names:
+            training = session.training(name, split.fold, plan.seed)
+            scores = session.cache.derived(
+                training.key, "validation_robustness", ingredients,
+                functools.partial(_robustness_scores, name, training, index, ingredients, damaged),
             )  # fmt: skip
-            rows.append({"model": name, "fold": split.fold, **table["UA"].to_dict()})
-        frame = pd.DataFrame(rows)
-        frame.to_csv(artifacts.run_folder(runs_dir, name, "speaker_independent", plan.seed)
-                     / ROBUSTNESS_FILE, index=False, float_format="%.6f")  # fmt: skip
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+            rows.append({"model": name, "fold": split.fold, **scores.iloc[0].to_dict()})
+    order = {name: i for i, name in enumerate(names)}
+    return pd.DataFrame(rows).sort_values(["model", "fold"], key=lambda c: c.map(order)
+                                          if c.name == "model" else c, ignore_index=True)  # fmt: skip
+
+
+def _robustness_scores(
+    name: str, training: Training, index, ingredients: dict, damaged: dict
+) -> pd.DataFrame:  # fmt: skip
+    """One training's validation UA under every robustness condition, as a one-row table."""
+    from ser.predict import ModelPredictor
+    from ser.robustness import damage_clips, score
+
+    spec = SPECS[name]
+    predictor = ModelPredictor(training.load_model(), FeatureParams.of(spec.features))
+    if spec.features not in damaged:
+        progress(f"validation actors {ingredients['validation_actors']} under the robustness "
+                 "conditions")  # fmt: skip
+        damaged[spec.features] = damage_clips(
+            predictor, index, ingredients["validation_actors"], ingredients["babble_actors"],
+            seed=ingredients["seed"], progress=False,
+        )  # fmt: skip
+    table, _ = score(predictor, damaged[spec.features])
+    return table[["UA"]].T.reset_index(drop=True)
 
 
 DAMAGED_COLUMN = "mean of damaged"
@@ -314,39 +241,25 @@ def choose_robust(table: pd.DataFrame) -> str:
     return str(table[ROBUSTNESS_COLUMN].idxmax())
 
 
-def train_final(chosen: str, index, features, plan: Plan, runs_dir: Path) -> list[ProtocolRun]:
-    """The chosen model with the remaining seeds (speaker-independent) and every seed (random)."""
-    runs = []
-    spec = plan.spec(chosen)
-    for seed in plan.seeds:
-        if seed != plan.seed:  # plan.seed's speaker-independent run is the candidate run
-            keep = _keep_models(index, plan, spec, runs_dir, seed)
-            runs.append(train_runs(chosen, "speaker_independent", index, features, plan,
-                                   runs_dir, seed=seed, keep=keep))  # fmt: skip
-        runs.append(train_runs(chosen, "random", index, features, plan, runs_dir, seed=seed))
-    return runs
+def train_final(recipe: str, session: Session) -> list[ProtocolRun]:
+    """The recipe with every seed: speaker-independent (``plan.seed``'s run is the candidate
+    run, reused) and random."""
+    return [
+        session.train(recipe, protocol, seed)
+        for seed in session.plan.seeds
+        for protocol in ("speaker_independent", "random")
+    ]
 
 
-def average_runs(runs: list[ProtocolRun], part: str = "predictions") -> pd.DataFrame:
-    """The seed ensemble's predictions: every clip's class probabilities averaged over runs."""
-    frames = [getattr(run, part).sort_values("clip_id", ignore_index=True) for run in runs]
-    first = frames[0]
-    assert all(f["clip_id"].equals(first["clip_id"]) for f in frames), "runs cover other clips"
-    mean = np.mean([f[PROBABILITY_COLUMNS].to_numpy() for f in frames], axis=0)
-    averaged = first[["clip_id", "fold", "emotion"]].copy()
-    averaged["predicted"] = [EMOTION_NAMES[i] for i in mean.argmax(axis=1)]
-    averaged[PROBABILITY_COLUMNS] = mean
-    return averaged
-
-
-def ensemble_table(chosen: str, plan: Plan, runs_dir: Path) -> pd.DataFrame:
-    """Validation UA per fold of each seed of the chosen model and of their average (ensemble)."""
-    runs = [artifacts.load_run(runs_dir, chosen, "speaker_independent", s) for s in plan.seeds]
+def ensemble_table(recipe: str, session: Session) -> pd.DataFrame:
+    """Validation UA per fold of each seed of the recipe and of their average (ensemble)."""
+    runs = [session.train(recipe, "speaker_independent", s) for s in session.plan.seeds]
     columns = {f"seed {run.seed}": run.validation_uar for run in runs}
-    averaged = ProtocolResult.from_predictions(
-        average_runs(runs, "validation"), "speaker_independent"
-    )
-    columns[ENSEMBLE_COLUMN] = {score.fold: score.uar for score in averaged.folds}
+    averaged = average_runs(runs, "validation")
+    columns[ENSEMBLE_COLUMN] = {
+        int(fold): unweighted_accuracy(part["emotion"], part["predicted"])
+        for fold, part in averaged.groupby("fold")
+    }
     table = pd.DataFrame(columns).rename_axis("fold")
     table.loc["mean"] = table.mean()
     return table
@@ -367,26 +280,40 @@ def choose_ensemble(table: pd.DataFrame) -> bool:
     )
 
 
-def ship(chosen: str, ensemble: bool, plan: Plan, runs_dir: Path, models_dir: Path) -> Path:
-    """Write the shipped model into ``models_dir``: the chosen model of the shipped fold
+def ship(recipe: str, ensemble: bool, session: Session, models_dir: Path) -> Path:
+    """Write the shipped model into ``models_dir``: the recipe's model of the shipped fold
     (seed ``plan.seed``), or the average of its seeds' models when ``ensemble``.
 
     Beside the ``.keras`` file go its ONNX export (what the predictor runs) and, in
     ``labels.json``, the calibration fitted on the shipped fold's validation actors.
     """
+    plan, spec = session.plan, session.plan.spec(recipe)
     seeds = plan.seeds if ensemble else [plan.seed]
-    members = [artifacts.load_model(shipped_fold_dir(runs_dir, chosen, seed)) for seed in seeds]
-    model, _, metadata = members[0]
+    fold = plan.shipped_fold
+    members = [session.training(recipe, fold, seed) for seed in seeds]
+    (split,) = protocol_splits(session.index, "speaker_independent", plan.seed, folds=[fold])
+    actors = session.index["actor"].to_numpy()
+    metadata = {
+        "model": spec.name, "description": spec.description, "spec": spec.as_dict(),
+        "features": asdict(FeatureParams.of(spec.features)),
+        "held_out_actors": sorted(int(a) for a in set(actors[split.test])),
+        "trained_on_actors": sorted(int(a) for a in set(actors[split.train])),
+        "validation_actors": sorted(int(a) for a in set(actors[split.validation])),
+        "validation_uar": members[0].validation_uar, "seed": plan.seed + fold,
+        "epochs_trained": len(members[0].history["loss"]), "fold": fold,
+        "trainings": [member.key for member in members],
+    }  # fmt: skip
+    model = members[0].load_model()
     if ensemble:
-        model = average_models([member[0] for member in members], name=f"ser_{chosen}_ensemble")
+        model = average_models([m.load_model() for m in members], name=f"ser_{recipe}_ensemble")
         metadata = {
-            **metadata, "model": ensemble_name(chosen), "members": len(members),
-            "description": f"{metadata['description']}; average of {len(members)} seeds",
-            "seed": [member[2]["seed"] for member in members],
+            **metadata, "model": ensemble_name(recipe), "members": len(members),
+            "description": f"{spec.description}; average of {len(members)} seeds",
+            "seed": [seed + fold for seed in seeds],
             "validation_uar": None,  # each member's own score is in its run folder
         }  # fmt: skip
-    runs = [artifacts.load_run(runs_dir, chosen, "speaker_independent", seed) for seed in seeds]
-    metadata["calibration"] = fold_calibration(runs, plan.shipped_fold).as_dict()
+    runs = [session.train(recipe, "speaker_independent", seed) for seed in seeds]
+    metadata["calibration"] = fold_calibration(runs, fold).as_dict()
     artifacts.save_model(model, models_dir, metadata)
     artifacts.export_onnx(model, models_dir)
     return Path(models_dir)
@@ -398,8 +325,8 @@ def fold_calibration(runs: list[ProtocolRun], fold: int) -> Calibration:
     return calibrate_fold(average_runs(runs, "validation"), fold)
 
 
-def ensemble_name(chosen: str) -> str:
-    return f"{chosen}_ensemble"
+def ensemble_name(recipe: str) -> str:
+    return f"{recipe}{ENSEMBLE_SUFFIX}"
 
 
 def stopping_table(run: ProtocolRun) -> pd.DataFrame:
@@ -434,13 +361,14 @@ SELECTION_FILE = "selection.json"
 
 
 def record_selection(
-    selection: pd.DataFrame, chosen: str, ensemble: bool, runs_dir: Path,
+    selection: pd.DataFrame, clean_choice: str, ensemble: bool, runs_dir: Path,
     robustness: pd.DataFrame | None = None, recipe: str | None = None,
 ) -> Path:  # fmt: skip
     """Write the selection tables (validation scores only) and the choices, for notebook 04.
 
-    ``chosen`` won on clean validation clips; ``recipe`` (default ``chosen``) won the
-    robustness stage (``robustness``: :func:`robustness_selection_table`) and is shipped.
+    ``clean_choice`` won on clean validation clips; ``recipe`` (default ``clean_choice``)
+    won the robustness stage (``robustness``: :func:`robustness_selection_table`): it is
+    what our model is trained with, and what ships.
     """
     rows = [
         {"candidate": name, "description": SPECS[name].description,
@@ -448,8 +376,9 @@ def record_selection(
          "validation_uar_std": float(row["± std over folds"])}
         for name, row in selection.iterrows()
     ]  # fmt: skip
-    record = {"chosen": recipe or chosen, "candidate": chosen, "rule": SELECTION_RULE,
-              "candidates": rows, "ensemble": bool(ensemble), "ensemble_rule": ENSEMBLE_RULE}  # fmt: skip
+    record = {"recipe": recipe or clean_choice, "clean_choice": clean_choice,
+              "rule": SELECTION_RULE, "candidates": rows, "ensemble": bool(ensemble),
+              "ensemble_rule": ENSEMBLE_RULE}  # fmt: skip
     if robustness is not None:
         record["robustness_rule"] = ROBUSTNESS_RULE
         record["robustness"] = [
@@ -461,148 +390,3 @@ def record_selection(
 
 def read_selection(runs_dir: Path) -> dict:
     return artifacts.read_record(runs_dir, SELECTION_FILE)
-
-
-def assemble_metrics(
-    index: pd.DataFrame, features: dict, plan: Plan, runs_dir: Path, models_dir: Path
-) -> tuple[Metrics, dict[str, pd.DataFrame]]:
-    """Score every saved run and the baselines; return the metrics and the predictions by model.
-
-    Predictions are keyed ``"<model>/<protocol>"`` (the plan's seed), for the
-    per-class tables, confusion matrices and group accuracies.
-    """
-    actors = dict(zip(index["clip_id"], index["actor"].astype(int), strict=True))
-    selection = read_selection(runs_dir)
-    chosen = selection["chosen"]
-    predictions: dict[str, pd.DataFrame] = {}
-
-    runs: dict[tuple[str, str, int], ProtocolRun] = {}  # (model, protocol, seed), each read once
-
-    def result(name: str, protocol: str, seed: int) -> ProtocolResult:
-        run = runs[name, protocol, seed] = artifacts.load_run(runs_dir, name, protocol, seed)
-        if seed == plan.seed:
-            predictions[f"{name}/{protocol}"] = run.predictions
-        return ProtocolResult.from_predictions(run.predictions, protocol, actors)
-
-    models: dict[str, ModelResult] = {}
-    protocols = ("speaker_independent", "random")
-    by_seed = {p: [result(chosen, p, seed) for seed in plan.seeds] for p in protocols}
-    spreads = {p: SeedSpread.from_results(plan.seeds, by_seed[p]) for p in protocols}
-    single = {p: by_seed[p][plan.seeds.index(plan.seed)] for p in protocols}
-    if selection["ensemble"]:
-        ours = ensemble_name(chosen)
-        for p in protocols:
-            predictions[f"{ours}/{p}"] = average_runs([runs[chosen, p, s] for s in plan.seeds])
-        models[ours] = ModelResult(
-            ours, "ours", f"{SPECS[chosen].summary()}; class probabilities averaged over "
-            f"{len(plan.seeds)} seeds",
-            {p: ProtocolResult.from_predictions(predictions[f"{ours}/{p}"], p, actors) for p in protocols},
-            spreads,
-        )  # fmt: skip
-        models[chosen] = ModelResult(
-            chosen, "ablation", f"a single model (seed {plan.seed}) instead of the seed ensemble",
-            single,
-        )  # fmt: skip
-    else:
-        ours = chosen
-        models[chosen] = ModelResult(chosen, "ours", SPECS[chosen].summary(), single, spreads)
-    tried = [*CANDIDATES, *robust_variants(SPECS[selection.get("candidate", chosen)])]
-    for spec in tried:
-        ran = artifacts.run_folder(runs_dir, spec.name, "speaker_independent", plan.seed).exists()
-        if spec.name != chosen and ran:
-            models[spec.name] = ModelResult(
-                spec.name, "ablation",
-                f"the reference design: {spec.summary()}" if spec.name == CNN.name else spec.description,
-                {"speaker_independent": result(spec.name, "speaker_independent", plan.seed)},
-            )  # fmt: skip
-    models[BILSTM.name] = ModelResult(
-        BILSTM.name, "reference", BILSTM.description,
-        {p: result(BILSTM.name, p, plan.seed) for p in protocols},
-    )  # fmt: skip
-    baseline_results: dict[str, dict[str, ProtocolResult]] = {}
-    chosen_c = {}
-    for protocol in protocols:
-        splits = protocol_splits(index, protocol, plan.seed, folds=plan.folds)
-        egemaps = features["egemaps"].features if "egemaps" in features else None
-        found, chosen_c[protocol] = baseline_predictions(
-            index, features["mfcc"].features, egemaps, splits, plan.seed
-        )
-        for name, frame in found.items():
-            predictions[f"{name}/{protocol}"] = frame
-            baseline_results.setdefault(name, {})[protocol] = ProtocolResult.from_predictions(
-                frame, protocol, actors
-            )
-    for name, results in baseline_results.items():
-        notes = {"svm_c_per_fold": chosen_c} if name == "egemaps_svm" else {}
-        models[name] = ModelResult(
-            name, "baseline", BASELINE_DESCRIPTIONS[name], results, notes=notes
-        )
-    for (name, protocol, seed), run in runs.items():
-        spent = float(sum(run.seconds.values()))
-        owners = [name] if seed == plan.seed else []
-        if name == chosen and ours != chosen:
-            owners.append(ours)  # the ensemble costs every seed's training
-        for owner in owners:
-            by_protocol = models[owner].notes.setdefault("training_seconds", {})
-            by_protocol[protocol] = by_protocol.get(protocol, 0.0) + spent
-    shipped = evaluate_shipped_model(index, features, models_dir)
-    metrics = Metrics(
-        models=models, ours=ours, chosen=chosen, reference=BILSTM.name,
-        selection=selection["candidates"],
-        shipped=shipped, plan=plan.as_dict(), versions=versions(),
-        candidate=selection.get("candidate", chosen),
-        robustness_selection=selection.get("robustness", []),
-    )  # fmt: skip
-    return metrics, predictions
-
-
-def our_runs(plan: Plan, runs_dir: Path) -> list[ProtocolRun]:
-    """The speaker-independent runs behind our model: every seed if it is the ensemble."""
-    selection = read_selection(runs_dir)
-    seeds = plan.seeds if selection["ensemble"] else [plan.seed]
-    return [
-        artifacts.load_run(runs_dir, selection["chosen"], "speaker_independent", s) for s in seeds
-    ]
-
-
-def calibration_evaluation(plan: Plan, runs_dir: Path):
-    """Our model's calibration on held-out actors: each fold's temperature and "unsure"
-    threshold fitted on that fold's validation actors (see :func:`ser.calibration.evaluate_calibration`)."""
-    from ser.calibration import evaluate_calibration
-
-    runs = our_runs(plan, runs_dir)
-    return evaluate_calibration(average_runs(runs, "validation"), average_runs(runs, "predictions"))
-
-
-def robustness_evaluation(
-    index: pd.DataFrame, plan: Plan, runs_dir: Path, models_dir: Path
-) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """UA per robustness condition on the shipped fold's held-out actors.
-
-    Columns: the shipped model (ONNX, through the demo's predictor) and, when the
-    robustness stage chose channel augmentation, the single models (seed
-    ``plan.seed``) before and after it. Returns the UA table and each model's table.
-    """
-    from ser.predict import ModelPredictor, Predictor
-    from ser.robustness import robustness_table
-
-    selection = read_selection(runs_dir)
-    shipped = Predictor(models_dir)
-    predictors = {f"shipped: {shipped.metadata['model']}": shipped}
-    if selection.get("candidate", selection["chosen"]) != selection["chosen"]:
-        for when, name in (("before", selection["candidate"]), ("after", selection["chosen"])):
-            model, _, _ = artifacts.load_model(shipped_fold_dir(runs_dir, name, plan.seed))
-            predictors[f"{when}: {name} (seed {plan.seed})"] = ModelPredictor(
-                model, FeatureParams.of(SPECS[name].features)
-            )
-    held_out, trained_on = (
-        shipped.metadata["held_out_actors"],
-        shipped.metadata["trained_on_actors"],
-    )
-    tables = {}
-    for label, predictor in predictors.items():
-        progress(f"robustness on held-out actors: {label}")
-        tables[label], _ = robustness_table(
-            predictor, index, held_out, trained_on, seed=plan.seed, progress=False
-        )
-    return pd.DataFrame({label: table["UA"] for label, table in tables.items()}), tables

@@ -16,7 +16,7 @@ unsure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -181,21 +181,29 @@ class Predictor:
         samples = self.load(source, sample_rate, name=name)
         windows = self.features(samples)
         raw = self.window_probabilities(windows)
-        # The windows' raw probabilities are averaged, then calibrated as one clip's would be.
-        probabilities = self.calibrated(raw.mean(axis=0, keepdims=True))[0]
+        answer = self.answer(raw)
+        return replace(
+            answer,
+            duration_s=samples.size / self.params.sample_rate,
+            source=describe_source(source, name),
+            timeline=self.timeline(raw, samples.size),
+            samples=samples,
+            features=windows,
+        )
+
+    def answer(self, window_probabilities: np.ndarray) -> Prediction:
+        """One recording's answer from its windows' raw probabilities: averaged, then
+        calibrated as one clip's would be, the emotion and whether the model is sure."""
+        probabilities = self.calibrated(window_probabilities.mean(axis=0, keepdims=True))[0]
         best = int(np.argmax(probabilities))
         return Prediction(
             emotion=self.labels[best],
             probabilities={
                 label: float(p) for label, p in zip(self.labels, probabilities, strict=True)
             },
-            duration_s=samples.size / self.params.sample_rate,
-            windows=len(windows),
-            source=describe_source(source, name),
+            duration_s=0.0,
+            windows=len(window_probabilities),
             confident=self.is_confident(probabilities),
-            timeline=self.timeline(raw, samples.size),
-            samples=samples,
-            features=windows,
         )
 
 

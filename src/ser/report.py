@@ -14,35 +14,22 @@ import base64
 import html
 import json
 import re
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from ser.config import EMOTION_NAMES, FIGURES_DIR, N_ACTORS, N_CLIPS, PROJECT_ROOT, REPORTS_DIR
-from ser.environment import versions
+from ser.environment import git_commit, versions
 from ser.evaluation import CHANCE_UA, HEADLINE, Metrics, target_rows, top_confusions
-from ser.experiments import describe_plan
+from ser.plan import describe_plan
+from ser.plan import model_name as plan_model_name
+from ser.templating import render
+from ser.training_cache import describe_reuse
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-
-
-def git_commit() -> str:
-    """Short commit hash of the project, with ``-dirty`` when files differ from it."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-            text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "notebooks"],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return commit + ("-dirty" if dirty else "")
 
 
 def purpose(source: Path) -> str:
@@ -83,26 +70,29 @@ def _percent(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
-def _models_sentence(metrics: Metrics) -> str:
-    ours, ref = metrics.si(metrics.ours), metrics.si(metrics.reference)
-    folds = len(ours.folds)
-    return (
-        f"On speakers it never heard ({folds} EmoBox folds of {len(ours.folds[0].test_actors)} "
-        "held-out actors each), our model "
-        f"<code>{html.escape(metrics.ours)}</code> reaches an unweighted accuracy (UA) of "
-        f"<b>{_percent(ours.mean['uar'])} ± {_percent(ours.std['uar'])}</b> (mean ± std over "
-        f"folds; chance is {_percent(CHANCE_UA)}), against {_percent(ref.mean['uar'])} ± "
-        f"{_percent(ref.std['uar'])} for the original BiLSTM trained fairly."
-    )
+def model_name(metrics: Metrics, name: str) -> str:
+    """A model's name in words: our specs from :func:`ser.plan.model_name`, the baselines'
+    from :data:`BASELINE_LABELS`."""
+    if name in BASELINE_LABELS:
+        return BASELINE_LABELS[name]
+    return plan_model_name(name, metrics.members if name == metrics.ours else None)
 
 
-def abstract(metrics: Metrics | None) -> str:
-    """The abstract's result sentences, every number read from ``metrics``."""
+def abstract(metrics: Metrics | None) -> list[str]:
+    """The abstract's findings, one plain sentence each, every number read from ``metrics``."""
     if metrics is None:
-        return "No metrics yet: run <code>make report</code>."
-    parts = [_models_sentence(metrics)]
-    ours = metrics.models[metrics.ours]
-    spread = ours.seeds.get("speaker_independent")
+        return ["No metrics yet: run make report."]
+    ours, ref = metrics.si(metrics.ours), metrics.si(metrics.reference)
+    parts = [
+        f"On speakers it never heard ({len(ours.folds)} EmoBox folds of "
+        f"{len(ours.folds[0].test_actors)} held-out actors each), our model "
+        f"({model_name(metrics, metrics.ours)}) reaches an unweighted accuracy (UA: the share "
+        f"of clips recognised, averaged over the emotions) of {_percent(ours.mean['uar'])} ± "
+        f"{_percent(ours.std['uar'])} (mean ± std over folds; chance is {_percent(CHANCE_UA)}), "
+        f"against {_percent(ref.mean['uar'])} ± {_percent(ref.std['uar'])} for the original "
+        "BiLSTM trained fairly."
+    ]
+    spread = metrics.models[metrics.ours].seeds.get("speaker_independent")
     if spread and len(spread.seeds) > 1:
         parts.append(
             f"A single model of its recipe scores {_percent(spread.mean['uar'])} ± "
@@ -117,10 +107,10 @@ def abstract(metrics: Metrics | None) -> str:
         (n for n in metrics.baselines() if n != "majority"), key=lambda n: metrics.si(n).mean["uar"]
     )
     parts.append(
-        f"The best baseline, {html.escape(BASELINE_LABELS.get(best_baseline, best_baseline))}, "
-        f"reaches {_percent(metrics.si(best_baseline).mean['uar'])}."
+        f"The best baseline, {model_name(metrics, best_baseline)}, reaches "
+        f"{_percent(metrics.si(best_baseline).mean['uar'])}."
     )
-    random_ours = ours.protocols.get("random")
+    random_ours = metrics.models[metrics.ours].protocols.get("random")
     random_ref = metrics.models[metrics.reference].protocols.get("random")
     if random_ours and random_ref:
         parts.append(
@@ -136,7 +126,7 @@ def abstract(metrics: Metrics | None) -> str:
     ]
     parts.append(
         f"{passed} of {len(rows)} targets pass"
-        + (f"; our model misses: {html.escape('; '.join(failed))}." if failed else ".")
+        + (f"; our model misses: {'; '.join(failed)}." if failed else ".")
     )
     shipped = metrics.shipped
     parts.append(
@@ -146,10 +136,10 @@ def abstract(metrics: Metrics | None) -> str:
     parts.extend(trust_sentences(metrics))
     if metrics.plan.get("quick"):
         parts.append(
-            f"<b>This is a QUICK run ({html.escape(describe_plan(metrics.plan))}): its numbers "
-            "only show that the pipeline runs.</b>"
+            f"This is a QUICK run ({describe_plan(metrics.plan)}): its numbers only show that "
+            "the pipeline runs."
         )
-    return " ".join(parts)
+    return parts
 
 
 def shipped_robustness(metrics: Metrics) -> dict:
@@ -173,7 +163,7 @@ def trust_sentences(metrics: Metrics) -> list[str]:
         worst = max((name for name in shipped if name != "clean"), key=lambda n: shipped[n]["drop"])
         parts.append(
             f"On real-world damage its UA drops by up to {100 * shipped[worst]['drop']:.1f} points "
-            f"({html.escape(worst)}); {sum(row['drop'] > 0.15 for row in shipped.values())} of "
+            f"({worst}); {sum(row['drop'] > 0.15 for row in shipped.values())} of "
             f"{len(shipped) - 1} conditions cost more than 15 points."
         )
     return parts
@@ -288,56 +278,32 @@ def discussion(metrics: Metrics, matrices: dict[str, pd.DataFrame], top: int = 3
 
 def model_card(metrics: Metrics) -> str:
     """The shipped model's card, in Markdown, every number read from ``metrics``."""
-    shipped, si = metrics.shipped, metrics.si(metrics.ours)
-    spec = next(
-        s for s in metrics.selection if s["candidate"] == (metrics.candidate or metrics.chosen)
-    )
-    recall = "\n".join(f"| {e} | {v:.3f} |" for e, v in shipped.scores.per_class_recall.items())
-    versions = metrics.versions
-    return f"""# Model card: `emotion_model.keras` ({shipped.model})
-
-Speech emotion recognition on RAVDESS: a clip's feature matrix → {metrics.ours} → {len(shipped.labels)} emotions.
-Generated by `notebooks/04_evaluation.ipynb`; every number below comes from `reports/metrics.json`.
-
-## Model
-- {metrics.models[metrics.ours].description}; {shipped.parameters:,} parameters, Keras 3 `.keras` format (custom layers registered in `ser.architectures`; loads in safe mode).
-- Input: mono audio resampled and fitted to the model's window (trailing zeros or cut at the end), then the features its `labels.json` names (`features`). Normalisation is inside the model, per clip: nothing else is needed to predict. Longer recordings: the predictor averages half-overlapping windows.
-- Output: probabilities of {", ".join(shipped.labels)} (`labels.json` maps index to emotion and records the features and training).
-
-## Training
-- Data: RAVDESS speech (Livingstone & Russo 2018, CC BY-NC-SA 4.0), actors {", ".join(map(str, shipped.trained_on_actors))}; actors {", ".join(map(str, shipped.validation_actors))} were held out for validation (model choice) and not trained on.
-- Chosen among {len(metrics.selection)} candidates by {SELECTION_RULE_SHORT}: validation UA {spec["validation_uar_mean"]:.3f} ± {spec["validation_uar_std"]:.3f}.{robustness_choice(metrics)}
-- {shipped.epochs_trained} epochs, seed{"s" if isinstance(shipped.seed, list) else ""} {", ".join(map(str, shipped.seed)) if isinstance(shipped.seed, list) else shipped.seed}. TensorFlow {versions.get("tensorflow")}, Keras {versions.get("keras")}, librosa {versions.get("librosa")}, NumPy {versions.get("numpy")}.{" **Quick run: not a usable model.**" if metrics.plan.get("quick") else ""}
-
-## Held-out evaluation
-Actors {", ".join(map(str, shipped.scores.test_actors))} were never used for training, validation or any choice: {shipped.scores.n_clips} clips.
-
-- Accuracy {shipped.scores.accuracy:.3f}, UA (mean per-class recall) {shipped.scores.uar:.3f}, macro-F1 {shipped.scores.macro_f1:.3f}.
-- Speaker-independent cross-validation ({len(si.folds)} EmoBox folds, same recipe): UA {si.mean["uar"]:.3f} ± {si.std["uar"]:.3f}, accuracy {si.mean["accuracy"]:.3f} ± {si.std["accuracy"]:.3f} (mean ± std over folds).
-
-| emotion | recall |
-| --- | --- |
-{recall}
-
-{trust_section(metrics)}
-## Intended use and limits
-- For demonstration, teaching and research on acted emotional speech. Not for decisions about people.
-- Trained on {len(shipped.trained_on_actors)} professional North-American English actors of RAVDESS reading two fixed sentences in a studio. Expect much lower accuracy on spontaneous speech, other languages and accents, children, noisy or phone-quality audio, and on emotions expressed subtly.
-- Eight acted categories only; real affect is not categorical, and "neutral"/"calm" are hard to tell apart even for people.
-- With four held-out actors, the held-out numbers have wide uncertainty; the cross-validated mean ± std is the better estimate.
-"""
+    shipped = metrics.shipped
+    seeds = shipped.seed if isinstance(shipped.seed, list) else [shipped.seed]
+    return render(
+        "model_card.md", shipped=shipped, si=metrics.si(metrics.ours),
+        ours_name=model_name(metrics, metrics.ours),
+        description=metrics.models[metrics.ours].description,
+        n_candidates=len(metrics.selection), selection_rule=SELECTION_RULE_SHORT,
+        clean_choice=next(s for s in metrics.selection
+                          if s["candidate"] == (metrics.clean_choice or metrics.recipe)),
+        robustness_choice=robustness_choice(metrics),
+        seeds=f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}",
+        versions=metrics.versions, quick=bool(metrics.plan.get("quick")),
+        trust=trust_lines(metrics),
+    )  # fmt: skip
 
 
 SELECTION_RULE_SHORT = "the highest mean validation UA over the folds' validation actors"
 
 
-def trust_section(metrics: Metrics) -> str:
-    """The model card's calibration and robustness lines (empty for older metrics)."""
+def trust_lines(metrics: Metrics) -> list[str]:
+    """The model card's calibration and robustness lines (none for older metrics)."""
     lines = []
     c = metrics.calibration
     if c:
         lines.append(
-            f"- Calibration: temperature scaling fitted on validation actors; held-out ECE "
+            f"Calibration: temperature scaling fitted on validation actors; held-out ECE "
             f"{c['ece_before']:.3f} → {c['ece_after']:.3f}. Below its threshold the predictor says "
             f"it is unsure: it then answers {c['answered_share']:.0%} of held-out clips, with "
             f"accuracy {c['answered_accuracy']:.3f}."
@@ -345,11 +311,11 @@ def trust_section(metrics: Metrics) -> str:
     if metrics.robustness:
         shipped = shipped_robustness(metrics)
         lines.append(
-            "- Robustness (held-out actors, UA): "
+            "Robustness (held-out actors, UA): "
             + ", ".join(f"{name} {row['uar']:.3f}" for name, row in shipped.items())
             + "."
         )
-    return ("## Trust\n" + "\n".join(lines) + "\n") if lines else ""
+    return lines
 
 
 def robustness_choice(metrics: Metrics) -> str:
@@ -363,7 +329,7 @@ def robustness_choice(metrics: Metrics) -> str:
     )
     return (
         f" Then, among it and its channel-augmentation variants, by a validation score in which "
-        f"clean UA and the mean UA under damage count half each ({others}): `{metrics.chosen}`."
+        f"clean UA and the mean UA under damage count half each ({others}): `{metrics.recipe}`."
     )
 
 
@@ -420,18 +386,55 @@ def write_model_card(metrics: Metrics, models_dir: Path) -> Path:
     return path
 
 
-def headline_figure(reports_dir: Path) -> str:
-    """The comparison figure of notebook 04, embedded in the page (empty if not drawn yet)."""
+def headline_figure(reports_dir: Path) -> str | None:
+    """The comparison figure of notebook 04, base64-encoded (None if not drawn yet)."""
     path = Path(reports_dir).parent / FIGURES_DIR.name / "04_comparison.png"
-    if not path.exists():
-        return ""
-    data = base64.b64encode(path.read_bytes()).decode()
-    return (
-        '<figure><img style="max-width: 100%" alt="Bar chart: UA per model and protocol with '
-        'fold spread, against baselines and chance" src="data:image/png;base64,' + data + '">'
-        "<figcaption>UA per model and protocol (mean over folds, whiskers ± std over folds). "
-        'Details in <a href="04_evaluation.html">notebook 04</a>.</figcaption></figure>'
-    )
+    return base64.b64encode(path.read_bytes()).decode() if path.exists() else None
+
+
+def targets_rows(metrics: Metrics) -> list[dict]:
+    """The targets for the index page: what, which model (in words), value, pass or fail."""
+    return [
+        {**row, "model_name": model_name(metrics, row["model"]),
+         "shown": f"{row['value']:.1f} min" if row["target"].startswith("time") else f"{row['value']:.3f}"}
+        for row in target_rows(metrics)
+    ]  # fmt: skip
+
+
+def model_rows(metrics: Metrics) -> list[dict]:
+    """The compared models (not the ablation): name in words, role and headline numbers."""
+    rows = []
+    for name, model in metrics.models.items():
+        if model.role == "ablation":
+            continue
+        si, rnd = model.protocols.get("speaker_independent"), model.protocols.get("random")
+        rows.append({
+            "name": model_name(metrics, name), "code": name, "role": model.role,
+            "si": f"{si.mean['uar']:.3f} ± {si.std['uar']:.3f}" if si else "",
+            "random": f"{rnd.mean['accuracy']:.3f}" if rnd else "",
+        })  # fmt: skip
+    return rows
+
+
+def notebook_rows(reports_dir: Path, notebooks_dir: Path) -> list[dict]:
+    """Each notebook: title, purpose (inline Markdown as HTML), wall time and status."""
+    rows = []
+    for source in sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb")):
+        executed = Path(reports_dir) / source.name
+        record = stage_record(executed) if executed.exists() else {"seconds": None, "failed": False}
+        rows.append({
+            "stem": source.stem, "title": title(source),
+            "purpose": Markup(inline_markdown(purpose(source))), "seconds": record["seconds"],
+            "start": record.get("start"),
+            "status": "failed" if record["failed"] else ("" if executed.exists() else "not run"),
+        })  # fmt: skip
+    return rows
+
+
+def training_record(reports_dir: Path) -> dict:
+    """What notebook 03 wrote about its trainings (``models/runs/trainings.json``), or ``{}``."""
+    path = Path(reports_dir).parent / "models" / "runs" / "trainings.json"
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def render_index(reports_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
@@ -439,63 +442,33 @@ def render_index(reports_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
     reports_dir = Path(reports_dir)
     metrics_path = reports_dir / "metrics.json"
     metrics = Metrics.read(metrics_path) if metrics_path.exists() else None
-    sources = sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
-    rows, total, starts = [], 0.0, []
-    for source in sources:
-        executed = reports_dir / source.name
-        record = stage_record(executed) if executed.exists() else {"seconds": None, "failed": False}
-        seconds = record["seconds"]
-        total += seconds or 0
-        if record.get("start"):
-            starts.append(record["start"])
-        status = " (failed)" if record["failed"] else ("" if executed.exists() else " (not run)")
-        rows.append(
-            f"<tr><td><a href='{source.stem}.html'>{html.escape(title(source))}</a>"
-            f" <small>(<a href='{source.stem}.code.html'>with code</a>)</small></td>"
-            f"<td>{inline_markdown(purpose(source))}</td>"
-            f"<td class='num'>{'' if seconds is None else f'{seconds:.0f} s'}{status}</td></tr>"
-        )
+    notebooks = notebook_rows(reports_dir, notebooks_dir)
+    starts = [row["start"] for row in notebooks if row["start"]]
     plan = metrics.plan if metrics else {}
     env = versions()
-    run_date = min(starts)[:16].replace("T", " ") + " UTC" if starts else "not run"
-    environment_rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-        for k, v in [
-            ("Python", env["python"]), ("TensorFlow", env["tensorflow"]), ("Keras", env["keras"]),
-            ("librosa", env["librosa"]), ("NumPy", env["numpy"]), ("CPU", env["cpu"]),
-            ("cores", env["cores"]), ("git commit", git_commit()), ("run started", run_date),
-            ("seed (our model's seeds)", f"{plan.get('seed', '')} ({', '.join(map(str, plan.get('seeds', [])))})"),
-            ("speaker-independent folds", ", ".join(map(str, plan.get("folds", [])))),
-            ("quick run", plan.get("quick", "")),
-        ]
+    trainings = training_record(reports_dir)
+    commit = git_commit()
+    commits = {"this page was rendered": commit, "notebook 03 ran": trainings.get("commit", "")}
+    environment = [
+        ("Python", env["python"]), ("TensorFlow", env["tensorflow"]), ("Keras", env["keras"]),
+        ("librosa", env["librosa"]), ("NumPy", env["numpy"]), ("CPU", env["cpu"]),
+        ("cores", env["cores"]), ("git commit (this page)", commit),
+        ("git commit (notebook 03)", commits["notebook 03 ran"] or "not recorded"),
+        ("run started", min(starts)[:16].replace("T", " ") + " UTC" if starts else "not run"),
+        ("seed (our model's seeds)", f"{plan.get('seed', '')} ({', '.join(map(str, plan.get('seeds', [])))})"),
+        ("speaker-independent folds", ", ".join(map(str, plan.get("folds", [])))),
+        ("quick run", plan.get("quick", "")),
+    ]  # fmt: skip
+    return render(
+        "index.html", emotions=EMOTION_NAMES, n_clips=N_CLIPS, n_actors=N_ACTORS,
+        findings=abstract(metrics), figure=headline_figure(reports_dir),
+        targets=targets_rows(metrics) if metrics else [],
+        models=model_rows(metrics) if metrics else [], notebooks=notebooks,
+        total_minutes=sum(row["seconds"] or 0 for row in notebooks) / 60,
+        trainings=trainings, reuse=describe_reuse(trainings["summary"]) if trainings else "",
+        environment=environment,
+        dirty=[name for name, value in commits.items() if value.endswith("-dirty")],
     )  # fmt: skip
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Speech emotion recognition on RAVDESS: report</title>
-<style>
-body {{font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       line-height: 1.5; color: #222;}}
-table {{border-collapse: collapse; margin: 1rem 0;}}
-td, th {{border-bottom: 1px solid #ddd; padding: 0.35rem 0.7rem; text-align: left; vertical-align: top;}}
-td.num {{text-align: right; white-space: nowrap;}}
-.abstract {{background: #f5f7fa; border-left: 4px solid #4c72b0; padding: 0.8rem 1rem;}}
-</style></head><body>
-<h1>Speech emotion recognition on RAVDESS</h1>
-<p class="abstract"><b>Abstract.</b> How well can a model trained from scratch on a CPU recognise
-{len(EMOTION_NAMES)} acted emotions ({", ".join(EMOTION_NAMES)}) in the {N_CLIPS}
-RAVDESS speech clips of {N_ACTORS} actors, for speakers it has never heard? {abstract(metrics)} Every
-number here is read from <a href="metrics.json">metrics.json</a>, written by the run.</p>
-{headline_figure(reports_dir)}
-<h2>Notebooks</h2>
-<table><tr><th>page</th><th>what it shows</th><th>wall time</th></tr>
-{"".join(rows)}
-<tr><th colspan="2">total</th><td class="num">{total / 60:.1f} min</td></tr></table>
-<h2>Environment and run</h2>
-<table>{environment_rows}</table>
-<p><small>Data: RAVDESS, Livingstone &amp; Russo (2018), PLoS ONE 13(5): e0196391, CC BY-NC-SA 4.0.
-Regenerate everything with <code>make report</code>.</small></p>
-</body></html>
-"""
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,16 +22,16 @@ are decoded exactly as an upload would be. Each perturbation is seeded.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from tqdm.auto import tqdm
 
 from ser.audio import load_audio
-from ser.evaluation import summarise
+from ser.scoring import unweighted_accuracy
 
 BABBLE_TALKERS = 6
 PADDING_SECONDS = 2.0
@@ -122,50 +122,127 @@ def conditions() -> list[Condition]:
     return listing
 
 
-def robustness_table(
-    predictor, index: pd.DataFrame, actors: list[int], pool_actors: list[int], *, seed: int,
-    progress: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """UA and accuracy of ``predictor`` on ``actors``' clips per condition, with the drop from clean.
+@dataclass
+class DamagedClips:
+    """Every clip of some actors under every condition, as the predictor's feature windows.
 
-    ``pool_actors`` provide the babble talkers. Returns the table and every clip's
-    prediction per condition (long format).
+    The damage and the features do not depend on the model, so they are computed once
+    (:func:`damage_clips`) and any number of models is scored on them (:func:`score`).
     """
-    rate = predictor.params.sample_rate
+
+    rows: pd.DataFrame  # condition, clip_id, emotion: one row per damaged clip
+    windows: list[np.ndarray]  # the row's analysis windows, (windows, frames, features)
+    descriptions: dict[str, str]  # condition -> what it does
+
+
+def damage_clips(
+    predictor, index: pd.DataFrame, actors: list[int], pool_actors: list[int], *, seed: int,
+    progress: bool = True, workers: int | None = None,
+) -> DamagedClips:  # fmt: skip
+    """Damage ``actors``' clips under every condition and compute their feature windows
+    through the predictor's loading, resampling and windowing (the upload path).
+
+    ``pool_actors`` provide the babble talkers. Each clip's damage draws from its own
+    generator, seeded with ``seed`` and the clip's position, so the result does not
+    depend on how the clips are shared among the ``workers`` processes (default: one
+    per core).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from ser.features import single_threaded_children
+
     clips = index[index["actor"].isin(actors)].sort_values("clip_id").reset_index(drop=True)
-    audio = {row.clip_id: load_audio(row.path, rate) for row in clips.itertuples()}
-    rng = np.random.default_rng(seed)
-    pool_rows = index[index["actor"].isin(pool_actors)].sample(60, random_state=seed)
-    pool = [load_audio(path, rate) for path in pool_rows["path"]]
+    pool_rows = index[index["actor"].isin(pool_actors)]
+    pool_paths = [
+        str(p) for p in pool_rows.sample(min(60, len(pool_rows)), random_state=seed)["path"]
+    ]
+    paths = dict(zip(clips["clip_id"], clips["path"].astype(str), strict=True))
     groups = {key: sorted(group["clip_id"]) for key, group in clips.groupby(["actor", "emotion"])}
-    rows = []
+    jobs = []
+    for number, clip in enumerate(clips.itertuples()):
+        group = groups[(clip.actor, clip.emotion)]
+        start = group.index(clip.clip_id)
+        members = [paths[group[(start + k) % len(group)]] for k in range(CONCATENATED_CLIPS)]
+        jobs.append((number, clip.clip_id, clip.emotion, members))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    chunks = [(predictor.params, jobs[i::workers], pool_paths, seed) for i in range(workers)]
+    if workers == 1:
+        parts = [_damage_chunk(chunk) for chunk in chunks]
+    else:
+        with single_threaded_children(), ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn")
+        ) as executor:  # fmt: skip
+            parts = list(executor.map(_damage_chunk, chunks))
     listing = conditions()
-    bar = tqdm(
-        total=len(listing) * len(clips), desc="robustness", unit="clip", disable=not progress
-    )
-    for condition in listing:
-        for clip in clips.itertuples():
-            group = groups[(clip.actor, clip.emotion)]
-            start = group.index(clip.clip_id)
-            members = [group[(start + k) % len(group)] for k in range(CONCATENATED_CLIPS)]
-            context = {"rng": rng, "pool": pool, "group": [audio[m] for m in members]}
-            source, source_rate = condition.apply(audio[clip.clip_id], rate, context)
-            prediction = (
-                predictor.predict(source, source_rate) if source_rate else predictor.predict(source)
-            )
-            rows.append({"condition": condition.name, "clip_id": clip.clip_id,
-                         "emotion": clip.emotion, "predicted": prediction.emotion,
-                         "confidence": prediction.confidence, "windows": prediction.windows})  # fmt: skip
-            bar.update()
-    bar.close()
-    predictions = pd.DataFrame(rows)
+    order = {c.name: i for i, c in enumerate(listing)}
+    found = sorted(
+        (item for part in parts for item in part),
+        key=lambda item: (order[item[0]["condition"]], item[0]["clip_id"]),
+    )  # fmt: skip
+    if progress:
+        print(f"damaged {len(clips)} clips under {len(listing)} conditions")
+    return DamagedClips(
+        pd.DataFrame([row for row, _ in found]), [windows for _, windows in found],
+        {c.name: c.description for c in listing},
+    )  # fmt: skip
+
+
+def _damage_chunk(args) -> list[tuple[dict, np.ndarray]]:
+    """Some clips under every condition, as (row, windows): the work of one process."""
+    from ser.predict import ModelPredictor
+
+    params, jobs, pool_paths, seed = args
+    loader = ModelPredictor(None, params)  # its loading and windowing only, no model
+    rate = params.sample_rate
+    pool = [load_audio(path, rate) for path in pool_paths]
+    audio = {}
+    found = []
+    for number, clip_id, emotion, members in jobs:
+        for path in members:
+            if path not in audio:
+                audio[path] = load_audio(path, rate)
+        rng = np.random.default_rng([seed, number])
+        context = {"rng": rng, "pool": pool, "group": [audio[m] for m in members]}
+        for condition in conditions():
+            source, source_rate = condition.apply(audio[members[0]], rate, context)
+            samples = loader.load(source, source_rate) if source_rate else loader.load(source)
+            found.append(({"condition": condition.name, "clip_id": clip_id, "emotion": emotion},
+                          loader.features(samples)))  # fmt: skip
+    return found
+
+
+def score(predictor, damaged: DamagedClips) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """UA and accuracy of ``predictor`` per condition of ``damaged``, with the drop from clean.
+
+    One batched forward pass over every window; each clip's windows are then averaged and
+    calibrated exactly as :meth:`ser.predict.Predictor.predict` does. Returns the table and
+    every clip's prediction per condition (long format).
+    """
+    counts = [len(w) for w in damaged.windows]
+    raw = predictor.window_probabilities(np.concatenate(damaged.windows))
+    bounds = np.cumsum([0, *counts])
+    answers = [predictor.answer(raw[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    predictions = damaged.rows.copy()
+    predictions["predicted"] = [answer.emotion for answer in answers]
+    predictions["confidence"] = [answer.confidence for answer in answers]
+    predictions["windows"] = counts
     table = []
-    for condition in listing:
-        part = predictions[predictions["condition"] == condition.name]
-        scores = summarise(part["emotion"], part["predicted"])
-        table.append({"condition": condition.name, "what": condition.description,
-                      "clips": scores.n_clips, "UA": scores.uar, "accuracy": scores.accuracy,
+    for name, description in damaged.descriptions.items():
+        part = predictions[predictions["condition"] == name]
+        table.append({"condition": name, "what": description,
+                      "clips": len(part), "UA": unweighted_accuracy(part["emotion"], part["predicted"]),
+                      "accuracy": float(np.mean(part["emotion"] == part["predicted"])),
                       "mean confidence": float(part["confidence"].mean())})  # fmt: skip
     table = pd.DataFrame(table).set_index("condition")
     table["UA drop"] = table.loc["clean", "UA"] - table["UA"]
     return table, predictions
+
+
+def robustness_table(
+    predictor, index: pd.DataFrame, actors: list[int], pool_actors: list[int], *, seed: int,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """:func:`damage_clips` then :func:`score`, for one model."""
+    damaged = damage_clips(predictor, index, actors, pool_actors, seed=seed, progress=progress)
+    return score(predictor, damaged)

@@ -1,0 +1,99 @@
+"""What a `make report` costs: from scratch, after touching a file, and after an interruption.
+
+    .venv/bin/python bench/report_cost.py --touch src/ser/plots.py [make arguments]
+    .venv/bin/python bench/report_cost.py --kill-after 5 [make arguments]
+
+``--touch FILE`` marks FILE as changed (its modification time, not its content),
+runs ``make report`` and prints the wall time and how many trainings notebook 03
+ran and reused (0 trainings if it did not run at all).
+
+``--kill-after N`` starts ``make report``, kills it (the whole process group) once N
+new trainings have been written to the training cache, then runs ``make report``
+again to the end and prints what the second run reused: every training that had
+finished before the kill should be reused.
+
+Extra arguments go to make (``QUICK=1``, ``OUT=dir``...). ``SER_TRAINING_CACHE`` is
+honoured as by the notebooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ser.config import PROJECT_ROOT
+from ser.training_cache import ENTRY_FILE, cache_dir
+
+
+def entries(folder: Path) -> set[str]:
+    return {p.parent.name for p in folder.glob(f"*/{ENTRY_FILE}")} if folder.exists() else set()
+
+
+def out_dir(make_args: list[str]) -> Path:
+    for arg in make_args:
+        if arg.startswith("OUT="):
+            return Path(arg[4:]).resolve()
+    return PROJECT_ROOT
+
+
+def trainings_summary(make_args: list[str], since: float) -> dict:
+    """notebook 03's trainings.json if this run wrote it, else zero trainings."""
+    path = out_dir(make_args) / "models" / "runs" / "trainings.json"
+    if not path.exists() or path.stat().st_mtime < since:
+        return {"trainings": 0, "reused": 0, "ran": 0, "note": "notebook 03 did not run"}
+    return json.loads(path.read_text())["summary"]
+
+
+def make_report(make_args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(["make", "report", *make_args], cwd=PROJECT_ROOT, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--touch", type=Path, help="mark this file as changed, then make report")
+    group.add_argument("--kill-after", type=int, help="kill after this many new trainings")
+    args, make_args = parser.parse_known_args()
+    cache = cache_dir()
+    if args.touch:
+        os.utime(PROJECT_ROOT / args.touch)
+        since = time.time()
+        seconds = make_report(make_args)
+        summary = trainings_summary(make_args, since)
+        print(f"touched {args.touch}: make report took {seconds:.0f} s ({seconds / 60:.1f} min); "
+              f"trainings run {summary['ran']}, reused {summary['reused']}")  # fmt: skip
+        return
+    before = entries(cache)
+    start = time.perf_counter()
+    process = subprocess.Popen(["make", "report", *make_args], cwd=PROJECT_ROOT,
+                               start_new_session=True)  # fmt: skip
+    while process.poll() is None and len(entries(cache) - before) < args.kill_after:
+        time.sleep(2)
+    if process.poll() is not None:
+        sys.exit(f"make report ended before {args.kill_after} new trainings were written")
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait()
+    finished = entries(cache) - before
+    print(f"killed make report after {time.perf_counter() - start:.0f} s, with "
+          f"{len(finished)} new trainings in the cache", flush=True)  # fmt: skip
+    since = time.time()
+    seconds = make_report(make_args)
+    summary = trainings_summary(make_args, since)
+    path = out_dir(make_args) / "models" / "runs" / "trainings.json"
+    keys = {t["key"]: t["reused"] for t in json.loads(path.read_text())["trainings"]}
+    kept = sum(keys.get(key, False) for key in finished)
+    print(f"second make report took {seconds:.0f} s ({seconds / 60:.1f} min): trainings run "
+          f"{summary['ran']}, reused {summary['reused']}; of the {len(finished)} finished before "
+          f"the kill, {kept} reused")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

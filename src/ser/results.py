@@ -1,0 +1,204 @@
+"""What notebook 04 assembles: every saved run scored, the baselines, the shipped model.
+
+Reads what notebook 03 left in ``models/runs/`` (the runs, the plan, the
+selection) and in ``models/`` (the shipped model), trains the baselines on the
+same splits, and returns the :class:`ser.evaluation.Metrics` that
+``metrics.json`` holds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ser import artifacts
+from ser.baselines import BASELINE_DESCRIPTIONS, baseline_predictions
+from ser.environment import versions
+from ser.evaluation import (
+    Metrics,
+    ModelResult,
+    ProtocolResult,
+    SeedSpread,
+    ShippedResult,
+    summarise,
+)
+from ser.experiments import ensemble_name, read_selection
+from ser.features import FeatureParams
+from ser.plan import BILSTM, CANDIDATES, CNN, SPECS, Plan, robust_variants
+from ser.runs import ProtocolRun, average_runs, load_run, run_folder
+from ser.splits import protocol_splits
+from ser.training import progress
+from ser.training_cache import TrainingCache
+
+
+def assemble_metrics(
+    index: pd.DataFrame, features: dict, plan: Plan, runs_dir: Path, models_dir: Path
+) -> tuple[Metrics, dict[str, pd.DataFrame]]:
+    """Score every saved run and the baselines; return the metrics and the predictions by model.
+
+    Predictions are keyed ``"<model>/<protocol>"`` (the plan's seed), for the
+    per-class tables, confusion matrices and group accuracies.
+    """
+    actors = dict(zip(index["clip_id"], index["actor"].astype(int), strict=True))
+    selection = read_selection(runs_dir)
+    recipe = selection["recipe"]
+    predictions: dict[str, pd.DataFrame] = {}
+
+    runs: dict[tuple[str, str, int], ProtocolRun] = {}  # (model, protocol, seed), each read once
+
+    def result(name: str, protocol: str, seed: int) -> ProtocolResult:
+        run = runs[name, protocol, seed] = load_run(runs_dir, name, protocol, seed)
+        if seed == plan.seed:
+            predictions[f"{name}/{protocol}"] = run.predictions
+        return ProtocolResult.from_predictions(run.predictions, protocol, actors)
+
+    models: dict[str, ModelResult] = {}
+    protocols = ("speaker_independent", "random")
+    by_seed = {p: [result(recipe, p, seed) for seed in plan.seeds] for p in protocols}
+    spreads = {p: SeedSpread.from_results(plan.seeds, by_seed[p]) for p in protocols}
+    single = {p: by_seed[p][plan.seeds.index(plan.seed)] for p in protocols}
+    if selection["ensemble"]:
+        ours = ensemble_name(recipe)
+        for p in protocols:
+            predictions[f"{ours}/{p}"] = average_runs([runs[recipe, p, s] for s in plan.seeds])
+        models[ours] = ModelResult(
+            ours, "ours", f"{SPECS[recipe].summary()}; class probabilities averaged over "
+            f"{len(plan.seeds)} seeds",
+            {p: ProtocolResult.from_predictions(predictions[f"{ours}/{p}"], p, actors) for p in protocols},
+            spreads,
+        )  # fmt: skip
+        models[recipe] = ModelResult(
+            recipe, "ablation", f"a single model (seed {plan.seed}) instead of the seed ensemble",
+            single,
+        )  # fmt: skip
+    else:
+        ours = recipe
+        models[recipe] = ModelResult(recipe, "ours", SPECS[recipe].summary(), single, spreads)
+    tried = [*CANDIDATES, *robust_variants(SPECS[selection["clean_choice"]])]
+    for spec in tried:
+        ran = run_folder(runs_dir, spec.name, "speaker_independent", plan.seed).exists()
+        if spec.name != recipe and ran:
+            models[spec.name] = ModelResult(
+                spec.name, "ablation",
+                f"the reference design: {spec.summary()}" if spec.name == CNN.name else spec.description,
+                {"speaker_independent": result(spec.name, "speaker_independent", plan.seed)},
+            )  # fmt: skip
+    models[BILSTM.name] = ModelResult(
+        BILSTM.name, "reference", BILSTM.description,
+        {p: result(BILSTM.name, p, plan.seed) for p in protocols},
+    )  # fmt: skip
+    baseline_results: dict[str, dict[str, ProtocolResult]] = {}
+    chosen_c = {}
+    for protocol in protocols:
+        splits = protocol_splits(index, protocol, plan.seed, folds=plan.folds)
+        egemaps = features["egemaps"].features if "egemaps" in features else None
+        found, chosen_c[protocol] = baseline_predictions(
+            index, features["mfcc"].features, egemaps, splits, plan.seed
+        )
+        for name, frame in found.items():
+            predictions[f"{name}/{protocol}"] = frame
+            baseline_results.setdefault(name, {})[protocol] = ProtocolResult.from_predictions(
+                frame, protocol, actors
+            )
+    for name, results in baseline_results.items():
+        notes = {"svm_c_per_fold": chosen_c} if name == "egemaps_svm" else {}
+        models[name] = ModelResult(
+            name, "baseline", BASELINE_DESCRIPTIONS[name], results, notes=notes
+        )
+    for (name, protocol, seed), run in runs.items():
+        spent = float(sum(run.seconds.values()))
+        owners = [name] if seed == plan.seed else []
+        if name == recipe and ours != recipe:
+            owners.append(ours)  # the ensemble costs every seed's training
+        for owner in owners:
+            by_protocol = models[owner].notes.setdefault("training_seconds", {})
+            by_protocol[protocol] = by_protocol.get(protocol, 0.0) + spent
+    shipped = evaluate_shipped_model(index, features, models_dir)
+    metrics = Metrics(
+        models=models, ours=ours, recipe=recipe, reference=BILSTM.name,
+        selection=selection["candidates"],
+        shipped=shipped, plan=plan.as_dict(), versions=versions(),
+        clean_choice=selection["clean_choice"],
+        robustness_selection=selection.get("robustness", []),
+    )  # fmt: skip
+    return metrics, predictions
+
+
+def our_runs(plan: Plan, runs_dir: Path) -> list[ProtocolRun]:
+    """The speaker-independent runs behind our model: every seed if it is the ensemble."""
+    selection = read_selection(runs_dir)
+    seeds = plan.seeds if selection["ensemble"] else [plan.seed]
+    return [load_run(runs_dir, selection["recipe"], "speaker_independent", s) for s in seeds]
+
+
+def calibration_evaluation(plan: Plan, runs_dir: Path):
+    """Our model's calibration on held-out actors: each fold's temperature and "unsure"
+    threshold fitted on that fold's validation actors (see :func:`ser.calibration.evaluate_calibration`)."""
+    from ser.calibration import evaluate_calibration
+
+    runs = our_runs(plan, runs_dir)
+    return evaluate_calibration(average_runs(runs, "validation"), average_runs(runs, "predictions"))
+
+
+def robustness_evaluation(
+    index: pd.DataFrame, plan: Plan, runs_dir: Path, models_dir: Path
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """UA per robustness condition on the shipped fold's held-out actors.
+
+    Columns: the shipped model (ONNX, through the demo's predictor) and, when the
+    robustness stage chose channel augmentation, the single models (seed
+    ``plan.seed``) before and after it. Returns the UA table and each model's table.
+    """
+    from ser.predict import ModelPredictor, Predictor
+    from ser.robustness import damage_clips, score
+
+    selection = read_selection(runs_dir)
+    shipped = Predictor(models_dir)
+    predictors = {f"shipped: {shipped.metadata['model']}": shipped}
+    if selection["clean_choice"] != selection["recipe"]:
+        cache = TrainingCache(ignore_existing=False)
+        for when, name in (("before", selection["clean_choice"]), ("after", selection["recipe"])):
+            run = load_run(runs_dir, name, "speaker_independent", plan.seed)
+            model = cache.entry(run.trainings[plan.shipped_fold]["key"]).load_model()
+            predictors[f"{when}: {name} (seed {plan.seed})"] = ModelPredictor(
+                model, FeatureParams.of(SPECS[name].features)
+            )
+    held_out, trained_on = (
+        shipped.metadata["held_out_actors"],
+        shipped.metadata["trained_on_actors"],
+    )
+    tables = {}
+    progress(f"robustness on held-out actors {held_out}")
+    damaged = damage_clips(shipped, index, held_out, trained_on, seed=plan.seed, progress=False)
+    for label, predictor in predictors.items():
+        assert predictor.params == shipped.params, "one set of damaged clips serves every model"
+        tables[label], _ = score(predictor, damaged)
+    return pd.DataFrame({label: table["UA"] for label, table in tables.items()}), tables
+
+
+def evaluate_shipped_model(index: pd.DataFrame, features: dict, model_dir: Path) -> ShippedResult:
+    """Re-score the saved model, loaded from disk, on the actors it never saw (from its metadata)."""
+    from ser.training import predict_proba
+
+    model, labels, info = artifacts.load_model(model_dir)
+    held_out = info["held_out_actors"]
+    positions = np.flatnonzero(index["actor"].isin(held_out).to_numpy())
+    probabilities = predict_proba(model, features[info["spec"]["features"]].features[positions])
+    predicted = [labels[i] for i in probabilities.argmax(axis=1)]
+    scores = summarise(index["emotion"].to_numpy()[positions], predicted, test_actors=held_out)
+    onnx = None
+    if (Path(model_dir) / artifacts.ONNX_FILE).exists():
+        from ser.predict import Predictor
+
+        runtime = Predictor(model_dir).window_probabilities(
+            features[info["spec"]["features"]].features[positions]
+        )
+        onnx = float(np.abs(runtime - probabilities).max())
+    return ShippedResult(
+        model=info["model"], scores=scores, trained_on_actors=info["trained_on_actors"],
+        validation_actors=info["validation_actors"], seed=info["seed"],
+        epochs_trained=info["epochs_trained"], parameters=int(model.count_params()), labels=labels,
+        onnx_max_difference=onnx,
+    )  # fmt: skip
