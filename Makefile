@@ -30,7 +30,6 @@ NAMES := $(notdir $(NOTEBOOKS:.ipynb=))
 EXECUTED := $(NAMES:%=$(REPORTS)/%.ipynb)
 PAGES := $(NAMES:%=$(REPORTS)/%.html) $(NAMES:%=$(REPORTS)/%.code.html)
 NB_PARAMS := seed=$(SEED) quick=$(QUICK) epochs=$(EPOCHS)
-NBCONVERT := $(PY) -m jupyter nbconvert --to html --log-level WARN
 PKG := src/ser
 
 .PHONY: help setup data features train evaluate report demo test check lab lint clean FORCE
@@ -55,11 +54,9 @@ data: $(STAMP) ## Use RAVDESS_DIR if set, or download and verify the RAVDESS arc
 $(REPORTS)/%.ipynb: notebooks/%.ipynb requirements.lock $(FORCE) | $(STAMP)
 	$(PY) -m ser.notebooks $< $@ $(NB_PARAMS)
 
-# Two HTML pages per notebook: for readers (no code) and with code.
-$(REPORTS)/%.html: $(REPORTS)/%.ipynb
-	$(NBCONVERT) --no-input --output-dir $(REPORTS) --output $*.html $<
-$(REPORTS)/%.code.html: $(REPORTS)/%.ipynb
-	$(NBCONVERT) --output-dir $(REPORTS) --output $*.code.html $<
+# Two HTML pages per notebook, rendered in one process: for readers (no code) and with code.
+$(REPORTS)/%.html $(REPORTS)/%.code.html: $(REPORTS)/%.ipynb $(PKG)/pages.py
+	$(PY) -m ser.pages $<
 
 # What each notebook's outputs depend on (the DAG): a change re-runs exactly the
 # notebooks that show it. Notebook 03 reads the feature cache, not notebook 02's
@@ -71,7 +68,7 @@ TRAINING_CODE := $(addprefix $(PKG)/,specs.py plan.py architectures.py training.
   training_cache.py runs.py artifacts.py experiments.py splits.py scoring.py calibration.py \
   robustness.py predict.py)
 EVALUATION_CODE := $(addprefix $(PKG)/,evaluation.py results.py baselines.py report.py)
-TEMPLATES := $(wildcard $(PKG)/templates/*)
+TEMPLATES := $(PKG)/templating.py $(wildcard $(PKG)/templates/*)
 $(REPORTS)/01_data_exploration.ipynb: $(RUNNER) $(PKG)/audio.py $(PKG)/plots.py
 $(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(FEATURE_CODE) $(PKG)/plots.py
 $(REPORTS)/03_training.ipynb: $(RUNNER) $(FEATURE_CODE) $(TRAINING_CODE) $(PKG)/plots.py \
@@ -88,7 +85,8 @@ train: $(REPORTS)/03_training.html ## Train (or reuse from the training cache) t
 evaluate: $(REPORTS)/04_evaluation.html ## Evaluate, write reports/metrics.json and the model card: notebook 04
 
 # The front page: headline numbers from metrics.json, timings from the executed notebooks.
-$(REPORTS)/index.html: $(EXECUTED) $(addprefix $(PKG)/,report.py evaluation.py plan.py) $(TEMPLATES)
+$(REPORTS)/index.html: $(EXECUTED) $(TEMPLATES) \
+  $(addprefix $(PKG)/,report.py evaluation.py plan.py training_cache.py environment.py)
 	$(PY) -m ser.report $(REPORTS)
 
 report: $(PAGES) $(REPORTS)/index.html ## Execute every notebook and render the HTML report (reports/index.html)

@@ -50,6 +50,26 @@ def trainings_summary(make_args: list[str], since: float) -> dict:
     return json.loads(path.read_text())["summary"]
 
 
+def interrupt(process: subprocess.Popen) -> None:
+    """Stop ``make report`` as Ctrl+C would, and leave no kernel behind.
+
+    Jupyter starts each kernel in a session of its own, outside make's process group,
+    so a kernel still alive a few seconds after the interrupt is killed by name.
+    """
+    import psutil
+
+    family = psutil.Process(process.pid).children(recursive=True)
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    _, alive = psutil.wait_procs(family, timeout=10)
+    for child in alive:
+        child.kill()
+
+
 def make_report(make_args: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(["make", "report", *make_args], cwd=PROJECT_ROOT, check=True)
@@ -79,8 +99,7 @@ def main() -> None:
         time.sleep(2)
     if process.poll() is not None:
         sys.exit(f"make report ended before {args.kill_after} new trainings were written")
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait()
+    interrupt(process)
     finished = entries(cache) - before
     print(f"killed make report after {time.perf_counter() - start:.0f} s, with "
           f"{len(finished)} new trainings in the cache", flush=True)  # fmt: skip

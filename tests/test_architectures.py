@@ -199,6 +199,9 @@ def test_shipping_the_seed_ensemble_averages_the_seeds_models(tmp_path):
         session.runs["cnn", "speaker_independent", seed] = runs[-1]
     single = ship("cnn", False, session, tmp_path / "single")
     ensemble = ship("cnn", True, session, tmp_path / "ensemble")
+    written = (ensemble / artifacts.MODEL_FILE).stat().st_mtime_ns
+    ship("cnn", True, session, tmp_path / "ensemble")  # the same trainings: nothing rewritten
+    assert (ensemble / artifacts.MODEL_FILE).stat().st_mtime_ns == written
     np.testing.assert_allclose(
         artifacts.load_model(single)[0].predict(x, verbose=0), outputs[0], atol=1e-6
     )

@@ -303,9 +303,7 @@ def ship(recipe: str, ensemble: bool, session: Session, models_dir: Path) -> Pat
         "epochs_trained": len(members[0].history["loss"]), "fold": fold,
         "trainings": [member.key for member in members],
     }  # fmt: skip
-    model = members[0].load_model()
     if ensemble:
-        model = average_models([m.load_model() for m in members], name=f"ser_{recipe}_ensemble")
         metadata = {
             **metadata, "model": ensemble_name(recipe), "members": len(members),
             "description": f"{spec.description}; average of {len(members)} seeds",
@@ -314,9 +312,27 @@ def ship(recipe: str, ensemble: bool, session: Session, models_dir: Path) -> Pat
         }  # fmt: skip
     runs = [session.train(recipe, "speaker_independent", seed) for seed in seeds]
     metadata["calibration"] = fold_calibration(runs, fold).as_dict()
+    if _already_shipped(models_dir, metadata):
+        progress(f"{models_dir}: the shipped model is already these trainings; left as it is")
+        return Path(models_dir)
+    model = members[0].load_model()
+    if ensemble:
+        model = average_models([m.load_model() for m in members], name=f"ser_{recipe}_ensemble")
     artifacts.save_model(model, models_dir, metadata)
     artifacts.export_onnx(model, models_dir)
     return Path(models_dir)
+
+
+def _already_shipped(models_dir: Path, metadata: dict) -> bool:
+    """Whether ``models_dir`` holds the model of exactly these trainings and metadata (a
+    re-run that trained nothing then leaves the committed files byte for byte)."""
+    folder = Path(models_dir)
+    if not all((folder / name).exists() for name in (artifacts.MODEL_FILE, artifacts.ONNX_FILE,
+                                                      artifacts.LABELS_FILE)):  # fmt: skip
+        return False
+    shipped = artifacts.read_metadata(folder)
+    shipped.pop("index_to_emotion", None)
+    return shipped == json.loads(json.dumps(metadata))
 
 
 def fold_calibration(runs: list[ProtocolRun], fold: int) -> Calibration:

@@ -66,7 +66,7 @@ SPECS = {
     for spec in (BILSTM, *CANDIDATES, *(v for c in CANDIDATES for v in robust_variants(c)))
 }
 N_SEEDS = 3
-QUICK_EPOCHS = 3
+QUICK_EPOCHS = 2
 QUICK_FOLDS = (1, 2)
 
 
