@@ -13,7 +13,7 @@ from ser.architectures import (
     build_model,
 )
 from ser.config import EMOTION_NAMES
-from ser.plan import CANDIDATES, Plan
+from ser.plan import CANDIDATES, QUICK_EPOCHS, Plan
 from ser.training import Standardizer
 
 
@@ -128,7 +128,11 @@ def test_standardizer_uses_training_statistics():
 def test_plan_caps_epochs_folds_and_seeds(quick, epochs):
     plan = Plan.resolve(7, quick=quick, epochs=epochs)
     if quick:
-        assert plan.folds == [1, 2] and plan.seeds == [7] and plan.spec("cnn").epochs == 3
+        assert (
+            plan.folds == [1, 2]
+            and plan.seeds == [7]
+            and plan.spec("cnn").epochs == QUICK_EPOCHS == 2
+        )
     else:
         assert plan.folds == [1, 2, 3, 4, 5, 6] and plan.seeds == [7, 8, 9]
         assert plan.spec("cnn").epochs == (5 if epochs else CNN.epochs)
