@@ -19,7 +19,6 @@ honoured as by the notebooks.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -27,7 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-from ser.config import PROJECT_ROOT
+from ser.config import MODELS_DIR, PROJECT_ROOT, RUNS_DIR
+from ser.runs import TRAININGS_FILE, read_trainings
 from ser.training_cache import ENTRY_FILE, cache_dir
 
 
@@ -35,19 +35,18 @@ def entries(folder: Path) -> set[str]:
     return {p.parent.name for p in folder.glob(f"*/{ENTRY_FILE}")} if folder.exists() else set()
 
 
-def out_dir(make_args: list[str]) -> Path:
-    for arg in make_args:
-        if arg.startswith("OUT="):
-            return Path(arg[4:]).resolve()
-    return PROJECT_ROOT
+def runs_dir(make_args: list[str]) -> Path:
+    """The run's models/runs/, under ``OUT=`` if make is given one."""
+    out = next((Path(a[4:]).resolve() for a in make_args if a.startswith("OUT=")), PROJECT_ROOT)
+    return out / MODELS_DIR.name / RUNS_DIR.name
 
 
 def trainings_summary(make_args: list[str], since: float) -> dict:
     """notebook 03's trainings.json if this run wrote it, else zero trainings."""
-    path = out_dir(make_args) / "models" / "runs" / "trainings.json"
+    path = runs_dir(make_args) / TRAININGS_FILE
     if not path.exists() or path.stat().st_mtime < since:
         return {"trainings": 0, "reused": 0, "ran": 0, "note": "notebook 03 did not run"}
-    return json.loads(path.read_text())["summary"]
+    return read_trainings(runs_dir(make_args))["summary"]
 
 
 def interrupt(process: subprocess.Popen) -> None:
@@ -106,8 +105,7 @@ def main() -> None:
     since = time.time()
     seconds = make_report(make_args)
     summary = trainings_summary(make_args, since)
-    path = out_dir(make_args) / "models" / "runs" / "trainings.json"
-    keys = {t["key"]: t["reused"] for t in json.loads(path.read_text())["trainings"]}
+    keys = {t["key"]: t["reused"] for t in read_trainings(runs_dir(make_args))["trainings"]}
     kept = sum(keys.get(key, False) for key in finished)
     print(f"second make report took {seconds:.0f} s ({seconds / 60:.1f} min): trainings run "
           f"{summary['ran']}, reused {summary['reused']}; of the {len(finished)} finished before "

@@ -74,15 +74,20 @@ def export_onnx(model, folder: Path) -> Path:
     return path
 
 
-def load_model(folder: Path):
-    """Load (model, labels, metadata) written by :func:`save_model`, in Keras safe mode."""
+def load_keras_file(path: Path):
+    """A ``.keras`` file loaded in Keras safe mode, with the project's custom layers."""
     import keras
 
     import ser.architectures  # noqa: F401  (registers the custom layers for loading)
 
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+def load_model(folder: Path):
+    """Load (model, labels, metadata) written by :func:`save_model`, in Keras safe mode."""
     folder = Path(folder)
     require_files(folder, MODEL_FILE)
-    model = keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
+    model = load_keras_file(folder / MODEL_FILE)
     metadata = read_metadata(folder)
     return model, label_list(metadata), metadata
 

@@ -122,7 +122,7 @@ def result_html(prediction: Prediction, predictor: Predictor, name: str) -> str:
     bars = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
     return STYLE + render(
         "demo_result.html", prediction=prediction, name=name, windows=windows, bars=bars,
-        threshold=predictor.calibration.threshold,
+        threshold=predictor.calibration.threshold if predictor.calibration else None,
     )  # fmt: skip
 
 

@@ -34,13 +34,11 @@ from ser.calibration import Calibration, calibrate_fold
 from ser.environment import cpu_name, git_commit
 from ser.features import FeatureParams
 from ser.plan import BILSTM, CANDIDATES, CNN, ENSEMBLE_SUFFIX, SPECS, Plan, robust_variants
-from ser.runs import ProtocolRun, average_runs, clear_runs, save_run
+from ser.runs import ProtocolRun, average_runs, clear_runs, save_run, write_trainings
 from ser.scoring import unweighted_accuracy
 from ser.splits import protocol_splits
 from ser.training import progress, run_protocol
 from ser.training_cache import Training, TrainingCache, describe_trainings
-
-TRAININGS_FILE = "trainings.json"
 
 
 @dataclass
@@ -104,7 +102,7 @@ class Session:
         summary = describe_trainings(records)
         payload = {"summary": summary, "commit": git_commit(), "cpu": cpu_name(),
                    "stage_seconds": self.stage_seconds, "trainings": records}  # fmt: skip
-        (self.runs_dir / TRAININGS_FILE).write_text(json.dumps(payload, indent=1) + "\n")
+        write_trainings(payload, self.runs_dir)
         return summary
 
 

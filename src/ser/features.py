@@ -214,6 +214,23 @@ def single_threaded_children():
                 os.environ[name] = value
 
 
+def map_in_processes(function, items: Sequence, workers: int | None = None, chunksize: int = 1):
+    """``map(function, items)`` in ``workers`` processes (default: one per core), in order.
+
+    Spawned, so it is safe even when the parent has already started TensorFlow
+    threads, and with one BLAS/OpenMP thread per worker: the workers already fill
+    the cores, and nested thread pools on top of them made extraction several times
+    slower. With one worker (or one item) it runs in this process.
+    """
+    workers = max(1, min(workers or os.cpu_count() or 1, len(items)))
+    if workers == 1:
+        yield from map(function, items)
+        return
+    context = multiprocessing.get_context("spawn")
+    with single_threaded_children(), ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(function, items, chunksize=chunksize)
+
+
 def extract_features(
     paths: Sequence[str | Path],
     params: FeatureParams | Sequence[FeatureParams] = FeatureParams(),
@@ -228,24 +245,13 @@ def extract_features(
     """
     many = not isinstance(params, FeatureParams)
     params_list = tuple(params) if many else (params,)
-    workers = workers or os.cpu_count() or 1
     jobs = [(str(path), params_list) for path in paths]
     kinds = "+".join(p.kind for p in params_list)
     bar = tqdm(total=len(jobs), desc=kinds, unit="clip", disable=not progress)
     results = []
-    if workers == 1:
-        for job in jobs:
-            results.append(_clip_features_from_path(job))
-            bar.update()
-    else:
-        # spawn: safe even when the parent has already started TensorFlow threads.
-        # One BLAS/OpenMP thread per worker: the workers already fill the cores, and
-        # nested thread pools on top of them made extraction several times slower.
-        context = multiprocessing.get_context("spawn")
-        with single_threaded_children(), ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for matrices in pool.map(_clip_features_from_path, jobs, chunksize=16):
-                results.append(matrices)
-                bar.update()
+    for matrices in map_in_processes(_clip_features_from_path, jobs, workers, chunksize=16):
+        results.append(matrices)
+        bar.update()
     bar.close()
     stacked = [
         np.stack([r[i] for r in results]).astype(np.float32) for i in range(len(params_list))

@@ -21,11 +21,21 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from ser.config import EMOTION_NAMES, FIGURES_DIR, N_ACTORS, N_CLIPS, PROJECT_ROOT, REPORTS_DIR
+from ser.config import (
+    EMOTION_NAMES,
+    FIGURES_DIR,
+    MODELS_DIR,
+    N_ACTORS,
+    N_CLIPS,
+    PROJECT_ROOT,
+    REPORTS_DIR,
+    RUNS_DIR,
+)
 from ser.environment import git_commit, versions
 from ser.evaluation import CHANCE_UA, HEADLINE, Metrics, target_rows, top_confusions
 from ser.plan import describe_plan
 from ser.plan import model_name as plan_model_name
+from ser.runs import read_trainings
 from ser.templating import render
 from ser.training_cache import describe_reuse
 
@@ -433,8 +443,7 @@ def notebook_rows(reports_dir: Path, notebooks_dir: Path) -> list[dict]:
 
 def training_record(reports_dir: Path) -> dict:
     """What notebook 03 wrote about its trainings (``models/runs/trainings.json``), or ``{}``."""
-    path = Path(reports_dir).parent / "models" / "runs" / "trainings.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    return read_trainings(Path(reports_dir).parent / MODELS_DIR.name / RUNS_DIR.name)
 
 
 def render_index(reports_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:

@@ -158,7 +158,7 @@ def robustness_evaluation(
     shipped = Predictor(models_dir)
     predictors = {f"shipped: {shipped.metadata['model']}": shipped}
     if selection["clean_choice"] != selection["recipe"]:
-        cache = TrainingCache(ignore_existing=False)
+        cache = TrainingCache()
         for when, name in (("before", selection["clean_choice"]), ("after", selection["recipe"])):
             run = load_run(runs_dir, name, "speaker_independent", plan.seed)
             model = cache.entry(run.trainings[plan.shipped_fold]["key"]).load_model()

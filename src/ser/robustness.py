@@ -147,10 +147,7 @@ def damage_clips(
     depend on how the clips are shared among the ``workers`` processes (default: one
     per core).
     """
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    from ser.features import single_threaded_children
+    from ser.features import map_in_processes
 
     clips = index[index["actor"].isin(actors)].sort_values("clip_id").reset_index(drop=True)
     pool_rows = index[index["actor"].isin(pool_actors)]
@@ -167,13 +164,7 @@ def damage_clips(
         jobs.append((number, clip.clip_id, clip.emotion, members))
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     chunks = [(predictor.params, jobs[i::workers], pool_paths, seed) for i in range(workers)]
-    if workers == 1:
-        parts = [_damage_chunk(chunk) for chunk in chunks]
-    else:
-        with single_threaded_children(), ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn")
-        ) as executor:  # fmt: skip
-            parts = list(executor.map(_damage_chunk, chunks))
+    parts = list(map_in_processes(_damage_chunk, chunks, workers))
     listing = conditions()
     order = {c.name: i for i, c in enumerate(listing)}
     found = sorted(
@@ -198,13 +189,14 @@ def _damage_chunk(args) -> list[tuple[dict, np.ndarray]]:
     pool = [load_audio(path, rate) for path in pool_paths]
     audio = {}
     found = []
+    listing = conditions()
     for number, clip_id, emotion, members in jobs:
         for path in members:
             if path not in audio:
                 audio[path] = load_audio(path, rate)
         rng = np.random.default_rng([seed, number])
         context = {"rng": rng, "pool": pool, "group": [audio[m] for m in members]}
-        for condition in conditions():
+        for condition in listing:
             source, source_rate = condition.apply(audio[members[0]], rate, context)
             samples = loader.load(source, source_rate) if source_rate else loader.load(source)
             found.append(({"condition": condition.name, "clip_id": clip_id, "emotion": emotion},

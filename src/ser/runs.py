@@ -23,6 +23,7 @@ from ser.config import EMOTION_NAMES
 
 PROBABILITY_COLUMNS = [f"p_{emotion}" for emotion in EMOTION_NAMES]
 RUN_FILE = "training.json"
+TRAININGS_FILE = "trainings.json"  # every training a run read, with its provenance
 
 
 @dataclass
@@ -98,13 +99,17 @@ def load_run(runs_dir: Path, spec: str, protocol: str, seed: int) -> ProtocolRun
     )  # fmt: skip
 
 
-def saved_runs(runs_dir: Path) -> list[ProtocolRun]:
-    """Every run under ``runs_dir``."""
-    found = []
-    for path in sorted(Path(runs_dir).glob(f"*/*/seed_*/{RUN_FILE}")):
-        spec, protocol, seed = path.parts[-4], path.parts[-3], int(path.parts[-2][len("seed_") :])
-        found.append(load_run(runs_dir, spec, protocol, seed))
-    return found
+def write_trainings(record: dict, runs_dir: Path) -> Path:
+    """Write ``trainings.json``: the trainings a run of notebook 03 read, and its stage times."""
+    path = Path(runs_dir) / TRAININGS_FILE
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return path
+
+
+def read_trainings(runs_dir: Path) -> dict:
+    """What :func:`write_trainings` wrote, or ``{}`` before a run that writes it."""
+    path = Path(runs_dir) / TRAININGS_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def clear_runs(runs_dir: Path) -> None:

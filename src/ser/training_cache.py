@@ -128,9 +128,7 @@ class Training:
 
     def load_model(self):
         """The trained Keras model, in safe mode."""
-        import keras
-
-        import ser.architectures  # noqa: F401  (registers the custom layers for loading)
+        from ser.artifacts import load_keras_file
 
         path = self.folder / MODEL_FILE
         if not path.exists():
@@ -138,7 +136,7 @@ class Training:
                 f"training {self.key} has no model ({path}); run notebook 03 again "
                 "(`make train FRESH=1` retrains everything)"
             )
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        return load_keras_file(path)
 
     def record(self) -> dict:
         """What a run keeps about this training: its key, reuse and provenance."""
