@@ -54,6 +54,31 @@ def tone(
     return wave if channels == 1 else np.stack([wave] * channels, axis=1)
 
 
+def speech(seconds: float = 2.0, rate: int = 22_050, channels: int = 1) -> np.ndarray:
+    """Someone speaking: a bundled RAVDESS sample at ``rate``, repeated or cut to ``seconds``."""
+    import soxr
+
+    from ser.config import SAMPLES_DIR
+
+    samples, clip_rate = sf.read(SAMPLES_DIR / "03-01-05-02-01-01-01.flac", dtype="float32")
+    if rate != clip_rate:
+        samples = soxr.resample(samples, clip_rate, rate)
+    wave = np.resize(samples, int(seconds * rate)).astype(np.float32)
+    return wave if channels == 1 else np.stack([wave] * channels, axis=1)
+
+
+@pytest.fixture
+def write_speech(tmp_path: Path):
+    """Write speech (:func:`speech`) to ``tmp_path/name`` with the given rate, channels and subtype."""
+
+    def writer(name: str, seconds=2.0, rate=22_050, channels=1, subtype=None, fmt=None) -> Path:
+        path = tmp_path / name
+        sf.write(path, speech(seconds, rate, channels), rate, subtype=subtype, format=fmt)
+        return path
+
+    return writer
+
+
 @pytest.fixture
 def write_audio(tmp_path: Path):
     """Write a tone to ``tmp_path/name`` with the given rate, channels and subtype."""

@@ -17,7 +17,7 @@ from ser.config import EMOTION_NAMES, PROJECT_ROOT, SAMPLES_DIR
 from ser.features import FeatureParams, clip_features, load_or_extract
 from ser.predict import Predictor, window_starts
 
-from .conftest import tone
+from .conftest import speech, tone
 
 LOGMEL = FeatureParams.of("logmel")
 
@@ -94,8 +94,8 @@ def test_path_bytes_and_array_agree(predictor):
         )
 
 
-def test_long_recording_is_windowed(predictor, write_audio):
-    prediction = predictor.predict(write_audio("long.wav", seconds=12.0, rate=16_000))
+def test_long_recording_is_windowed(predictor, write_speech):
+    prediction = predictor.predict(write_speech("long.wav", seconds=12.0, rate=16_000))
     assert_valid(prediction)
     assert prediction.windows == len(window_starts(12 * 22_050, LOGMEL.n_samples))
     assert prediction.windows > 1
@@ -112,10 +112,10 @@ def test_long_recording_is_windowed(predictor, write_audio):
         ("aiff_named.wav", 44_100, 1, "PCM_16", "AIFF"),  # AIFF data behind a .wav name
     ],
 )
-def test_formats_give_a_prediction(predictor, write_audio, name, rate, channels, subtype, fmt):
+def test_formats_give_a_prediction(predictor, write_speech, name, rate, channels, subtype, fmt):
     assert_valid(
         predictor.predict(
-            write_audio(name, seconds=2.0, rate=rate, channels=channels, subtype=subtype, fmt=fmt)
+            write_speech(name, seconds=2.0, rate=rate, channels=channels, subtype=subtype, fmt=fmt)
         )
     )
 
@@ -190,7 +190,7 @@ def test_cli_predicts_samples_as_json_and_csv(model_dir, tmp_path, capsys):
 
 def test_cli_timeline_has_one_row_per_window(model_dir, tmp_path, capsys):
     long = tmp_path / "long.wav"
-    sf.write(long, tone(10.0, 16_000), 16_000)  # 10 s: windows at 0, 2, 4 and 5.98 s
+    sf.write(long, speech(10.0, 16_000), 16_000)  # 10 s: windows at 0, 2, 4 and 5.98 s
     out = tmp_path / "timeline.csv"
     argv = [
         "predict",
@@ -241,7 +241,7 @@ def test_below_the_threshold_the_answer_is_unsure(model_dir, tmp_path, capsys):
 def test_cli_reports_each_bad_file_and_keeps_going(model_dir, tmp_path, capsys):
     folder = tmp_path / "mixed"
     cases = bad_inputs(folder)
-    sf.write(folder / "good.wav", tone(2.0, 16_000), 16_000)
+    sf.write(folder / "good.wav", speech(2.0, 16_000), 16_000)
     (folder / "README.txt").write_text("not audio, not a candidate")
     code = cli.main(["predict", str(folder), "--model-dir", str(model_dir)])
     captured = capsys.readouterr()
@@ -258,7 +258,7 @@ def test_cli_one_unreadable_file_in_a_folder(model_dir, tmp_path, capsys):
     folder = tmp_path / "clips"
     folder.mkdir()
     for name in ("a.wav", "b.flac"):
-        sf.write(folder / name, tone(1.0), 22_050)
+        sf.write(folder / name, speech(1.0), 22_050)
     (folder / "broken.wav").write_bytes(b"RIFF\x00\x00")
     code = cli.main(["predict", str(folder), "--json", "--model-dir", str(model_dir)])
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -276,7 +276,7 @@ def test_cli_one_unreadable_file_in_a_folder(model_dir, tmp_path, capsys):
 def test_cli_missing_path_and_missing_model(model_dir, tmp_path, capsys):
     assert cli.main(["predict", str(tmp_path / "absent.wav"), "--model-dir", str(model_dir)]) == 1
     assert "no such file or directory" in capsys.readouterr().err
-    sf.write(tmp_path / "ok.wav", tone(1.0), 22_050)
+    sf.write(tmp_path / "ok.wav", speech(1.0), 22_050)
     assert (
         cli.main(["predict", str(tmp_path / "ok.wav"), "--model-dir", str(tmp_path / "nomodel")])
         == 1
@@ -333,3 +333,59 @@ def test_committed_onnx_export_equals_the_keras_model():
     )
     expected = np.asarray(keras_model(windows, training=False))
     np.testing.assert_allclose(runtime.window_probabilities(windows), expected, atol=1e-4, rtol=0)
+
+
+def non_speech(seconds: float = 3.0, rate: int = 16_000) -> dict[str, np.ndarray]:
+    """Signals without speech: noise, tones, clicks, a chord (as bench/speech_check.py makes)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * rate)) / rate
+    clicks = np.zeros_like(t)
+    clicks[:: rate // 10] = 0.9
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0))
+    return {
+        "white noise": rng.normal(0, 0.1, t.size),
+        "tone 1 kHz": 0.3 * np.sin(2 * np.pi * 1000 * t),
+        "clicks": clicks,
+        "chord": 0.2 * chord / np.abs(chord).max(),
+    }
+
+
+@pytest.mark.parametrize("kind", ["white noise", "tone 1 kHz", "clicks", "chord"])
+def test_no_speech_gets_no_emotion(predictor, tmp_path, kind):
+    path = tmp_path / "signal.wav"
+    sf.write(path, non_speech()[kind].astype(np.float32), 16_000)
+    prediction = predictor.predict(path)
+    assert prediction.emotion is None and prediction.probabilities == {}
+    assert not prediction.speech.found and prediction.speech.peak < 0.15
+    assert prediction.reason.startswith("no speech found")
+    assert prediction.as_dict()["emotion"] is None and "reason" in prediction.as_dict()
+
+
+def test_every_bundled_sample_holds_speech(predictor):
+    for path in sorted(SAMPLES_DIR.glob("*.flac")):
+        prediction = predictor.predict(path)
+        assert prediction.speech.found, path.name
+        assert_valid(prediction)
+
+
+def test_cli_says_no_speech_in_json_and_csv(model_dir, tmp_path, capsys):
+    noise = tmp_path / "noise.wav"
+    sf.write(noise, non_speech()["white noise"].astype(np.float32), 16_000)
+    sf.write(tmp_path / "voice.wav", speech(2.0), 22_050)
+    out = tmp_path / "results.csv"
+    argv = ["predict", str(tmp_path), "--json", "--out", str(out), "--model-dir", str(model_dir)]
+    assert cli.main(argv + ["--jobs", "1"]) == 0  # no speech is an answer, not a failure
+    lines = {
+        Path(line["file"]).name: line
+        for line in map(json.loads, capsys.readouterr().out.splitlines())
+    }
+    assert lines["noise.wav"]["emotion"] is None
+    assert lines["noise.wav"]["reason"].startswith("no speech found")
+    assert lines["voice.wav"]["emotion"] in EMOTION_NAMES
+    import csv
+
+    rows = {Path(row["file"]).name: row for row in csv.DictReader(out.open())}
+    assert rows["noise.wav"]["emotion"] == "" and rows["noise.wav"]["reason"].startswith(
+        "no speech"
+    )
+    assert rows["voice.wav"]["emotion"] in EMOTION_NAMES and rows["voice.wav"]["reason"] == ""

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ser.audio import AudioError
 from ser.config import AUDIO_SUFFIXES, MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, MODELS_DIR
-from ser.dataset import DatasetError, audit_tree
 from ser.download import DownloadError, ensure_ravdess
 
 
 def run_data(args: argparse.Namespace) -> int:
     """Locate or download RAVDESS, then audit the tree."""
+    from ser.dataset import DatasetError, audit_tree  # pandas: only this command needs it
+
     try:
         root = ensure_ravdess(progress=not args.quiet)
         audit = audit_tree(root)
@@ -63,70 +62,80 @@ def format_prediction(
     return f"{file}: {answer}  (" + "  ".join(f"{k} {v:.2f}" for k, v in ranked) + ")"
 
 
-def prediction_rows(prediction, timeline: bool) -> list[dict]:
-    """One row for the recording, or with ``timeline`` one per analysis window."""
-    if not timeline:
-        return [prediction.as_dict()]
-    return [{"file": prediction.source, **window.as_dict()} for window in prediction.timeline]
+def print_row(row: dict, as_json: bool) -> None:
+    """One result row on the terminal: a JSON line, or a line of text (errors on stderr)."""
+    if as_json:
+        print(json.dumps(row), flush=True)
+    elif "error" in row:
+        print(f"{row['file']}: ERROR {row['error']}", file=sys.stderr, flush=True)
+    elif row.get("emotion") is None:
+        print(f"{row['file']}: {row['reason']}", flush=True)
+    else:
+        where = f" [{row['start_s']:.2f}-{row['end_s']:.2f} s]" if "start_s" in row else ""
+        print(format_prediction(row["file"] + where, row["emotion"], row["probabilities"],
+                                row.get("confident", True)), flush=True)  # fmt: skip
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Predict every file; report each failure by name and keep going."""
-    files, failures = collect_inputs(args.inputs)
-    if not files and not failures:
+    """Predict every file, printing and writing each result as soon as it is ready.
+
+    A file that fails is reported by name and the others go on.
+    """
+    from ser import batch
+    from ser.artifacts import label_list, read_metadata
+
+    files, missing = collect_inputs(args.inputs)
+    if not files and not missing:
         print("error: no audio files found in the given paths", file=sys.stderr)
         return 1
-    from ser.predict import Predictor  # onnxruntime starts only when there is work
-
-    try:
-        predictor = Predictor(args.model_dir)
+    if args.resume and not args.out:
+        print("error: --resume needs --out (the file to continue)", file=sys.stderr)
+        return 2
+    try:  # fail before starting any worker if the model cannot load
+        labels = label_list(read_metadata(args.model_dir))
+        if not args.scheduler:
+            batch.worker_predictor(str(args.model_dir))
     except (FileNotFoundError, OSError, ValueError) as error:
         print(f"error: cannot load the model: {error}", file=sys.stderr)
         return 1
-    rows = []
+    skipped = 0
+    if args.resume:
+        done = batch.files_in_output(args.out)
+        skipped = sum(str(path) in done for path in files)
+        files = [path for path in files if str(path) not in done]
+    writer = (
+        batch.ResultWriter(args.out, labels, timeline=args.timeline, append=args.resume)
+        if args.out else None
+    )  # fmt: skip
+    failed = answered = 0
     show_bar = len(files) > 1 and not args.json and sys.stderr.isatty()
-    for path, reason in failures:
-        rows.append({"file": str(path), "error": reason})
-    for path in tqdm(files, desc="predict", unit="file", disable=not show_bar):
-        try:
-            rows.extend(prediction_rows(predictor.predict(path), args.timeline))
-        except AudioError as error:
-            rows.append({"file": str(path), "error": str(error)})
-        except Exception as error:  # keep going: one bad file must not stop a folder
-            rows.append({"file": str(path), "error": f"{type(error).__name__}: {error}"})
-    for row in rows:
-        if args.json:
-            print(json.dumps(row))
-        elif "error" in row:
-            print(f"{row['file']}: ERROR {row['error']}", file=sys.stderr)
-        else:
-            where = f" [{row['start_s']:.2f}-{row['end_s']:.2f} s]" if "start_s" in row else ""
-            print(format_prediction(row["file"] + where, row["emotion"], row["probabilities"],
-                                    row.get("confident", True)))  # fmt: skip
-    if args.out:
-        write_csv(rows, args.out, predictor.labels, timeline=args.timeline)
-    failed = sum("error" in row for row in rows)
+    try:
+        for path, reason in missing:
+            rows = [{"file": str(path), "error": reason}]
+            failed += 1
+            print_row(rows[0], args.json)
+            if writer:
+                writer.write(rows)
+        results = batch.predict_files(
+            files, str(args.model_dir), timeline=args.timeline, jobs=args.jobs,
+            scheduler=args.scheduler,
+        )  # fmt: skip
+        for rows in tqdm(results, total=len(files), desc="predict", unit="file",
+                         disable=not show_bar):  # fmt: skip
+            failed += any("error" in row for row in rows)
+            answered += 1
+            for row in rows:
+                print_row(row, args.json)
+            if writer:
+                writer.write(rows)
+    finally:
+        if writer:
+            writer.close()
+    if skipped:
+        print(f"resumed: {skipped} files were already in {args.out}", file=sys.stderr)
     if failed:
-        print(f"{failed} of {len(rows)} files failed", file=sys.stderr)
+        print(f"{failed} of {answered + len(missing)} files failed", file=sys.stderr)
     return 1 if failed else 0
-
-
-def write_csv(rows: list[dict], path: Path, labels: list[str], timeline: bool = False) -> None:
-    """One line per file (or per window with ``timeline``): file, [start_s, end_s,] emotion,
-    confident, a probability column per emotion, error."""
-    where = ["start_s", "end_s"] if timeline else []
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", *where, "emotion", *(["confident"] if not timeline else []),
-                         *(f"p_{label}" for label in labels), "error"])  # fmt: skip
-        for row in rows:
-            probabilities = row.get("probabilities", {})
-            writer.writerow([
-                row["file"], *(row.get(key, "") for key in where), row.get("emotion", ""),
-                *([row.get("confident", "")] if not timeline else []),
-                *(f"{probabilities[label]:.6f}" if label in probabilities else "" for label in labels),
-                row.get("error", ""),
-            ])  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,15 +166,29 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             'A file that fails prints its name and the reason (on stderr, or as {"file", '
             '"error"} with --json); the other files are still processed, and the exit code '
-            "is 1 if any file failed, 0 otherwise."
+            "is 1 if any file failed, 0 otherwise. A recording in which the voice-activity "
+            'check hears no speech gets "no speech found" ({"emotion": null, "reason": ...}).'
         ),
     )
     predict.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR",
                          help="audio files, or folders searched recursively for audio files")  # fmt: skip
     predict.add_argument("--json", action="store_true",
-                         help='print JSON Lines: {"file", "emotion", "confident", "probabilities": {emotion: p}}')  # fmt: skip
+                         help='print JSON Lines: {"file", "emotion", "confident", "probabilities": '
+                         '{emotion: p}} (and "reason" when there is no speech)')  # fmt: skip
     predict.add_argument("--out", type=Path, metavar="results.csv",
-                         help="also write one CSV row per file (probabilities and errors)")  # fmt: skip
+                         help="also write the results to this file as they finish: CSV if it "
+                         "ends in .csv (one row per file: emotion, probabilities, reason, error), "
+                         "JSON Lines otherwise")  # fmt: skip
+    predict.add_argument("--resume", action="store_true",
+                         help="continue an interrupted run: skip the files already in --out "
+                         "and append to it")  # fmt: skip
+    predict.add_argument("--jobs", type=int, default=None, metavar="N",
+                         help="worker processes, each with its own model and one thread "
+                         "(default: one per core)")  # fmt: skip
+    predict.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                         help="run on the Dask cluster of this scheduler instead of local "
+                         "processes (the workers need this project installed and must see "
+                         "the same file paths and model folder)")  # fmt: skip
     predict.add_argument("--timeline", action="store_true",
                          help="one row per analysis window (start_s, end_s, emotion, probabilities) "
                          "instead of one per file, in the text, --json and --out outputs")  # fmt: skip

@@ -25,6 +25,7 @@ from ser.dataset import parse_filename
 from ser.plots import plot_timeline, plot_waveform, show_figure
 from ser.predict import Prediction, Predictor
 from ser.specs import ModelSpec
+from ser.speech import SPEECH_THRESHOLD
 from ser.templating import render
 
 ACCEPT = ",".join(AUDIO_SUFFIXES) + ",audio/*"
@@ -130,15 +131,22 @@ def render_prediction(predictor: Predictor, source, name: str) -> Prediction | N
     """Predict ``source`` and display the result, or display the error in words.
 
     A recording longer than one window also gets its timeline: the emotion and
-    its probability per window, drawn over the waveform and as a table.
+    its probability per window, drawn over the waveform and as a table. A
+    recording without speech gets "no speech found" and no emotion.
     """
     try:
         prediction = predictor.predict(source, name=name)
     except AudioError as error:
         display(error_html(f"Could not analyse {name}.", str(error)))
         return None
-    display(HTML(result_html(prediction, predictor, name)))
     rate = predictor.params.sample_rate
+    if prediction.emotion is None:
+        display(HTML(STYLE + render(
+            "demo_no_speech.html", prediction=prediction, name=name, threshold=SPEECH_THRESHOLD
+        )))  # fmt: skip
+        display(Audio(prediction.samples, rate=rate))
+        return prediction
+    display(HTML(result_html(prediction, predictor, name)))
     if prediction.windows > 1:
         threshold = predictor.calibration.threshold if predictor.calibration else None
         show_figure(

@@ -11,7 +11,9 @@ prediction (the *timeline*), and the recording's probabilities are the windows'
 average. A shorter one is padded exactly as in training. Probabilities are
 calibrated by the temperature fitted on the model's validation actors, and a
 prediction whose top probability is below the threshold chosen there is marked
-unsure.
+unsure. Before any of this, a voice-activity check (:mod:`ser.speech`) decides
+whether anyone is speaking: noise, music or silence gets "no speech found"
+(``emotion`` None, with the reason) instead of an emotion.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ser.audio import AudioError, AudioSource, describe_source, load_audio, to_m
 from ser.calibration import Calibration
 from ser.config import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, MODELS_DIR, WINDOW_HOP_FRACTION
 from ser.features import FeatureParams, feature_matrix
+from ser.speech import SpeechCheck, VoiceActivity
 
 # Below this there is too little speech for an emotion; such input is refused.
 MIN_SECONDS = 0.5
@@ -47,10 +50,13 @@ class Window:
 
 @dataclass
 class Prediction:
-    """The predicted emotion, calibrated probabilities, the timeline and what was analysed."""
+    """The predicted emotion, calibrated probabilities, the timeline and what was analysed.
 
-    emotion: str
-    probabilities: dict[str, float]  # calibrated
+    ``emotion`` is None when the voice-activity check found no speech; ``reason`` says so.
+    """
+
+    emotion: str | None
+    probabilities: dict[str, float]  # calibrated; empty without speech
     duration_s: float
     windows: int
     source: str = ""
@@ -58,14 +64,19 @@ class Prediction:
     timeline: list[Window] = field(default_factory=list)
     samples: np.ndarray = field(default=None, repr=False)  # mono, at the feature rate
     features: np.ndarray = field(default=None, repr=False)  # (windows, frames, features)
+    speech: SpeechCheck | None = None
+    reason: str = ""  # why there is no emotion ("no speech found: ...")
 
     @property
     def confidence(self) -> float:
-        return self.probabilities[self.emotion]
+        return self.probabilities[self.emotion] if self.emotion else 0.0
 
     def as_dict(self) -> dict:
-        return {"file": self.source, "emotion": self.emotion, "confident": self.confident,
-                "probabilities": self.probabilities}  # fmt: skip
+        row = {"file": self.source, "emotion": self.emotion, "confident": self.confident,
+               "probabilities": self.probabilities}  # fmt: skip
+        if self.reason:
+            row["reason"] = self.reason
+        return row
 
 
 def window_starts(
@@ -84,7 +95,8 @@ def window_starts(
 class Predictor:
     """The shipped model (ONNX) with its labels, feature parameters and calibration, loaded once."""
 
-    def __init__(self, model_dir: str | Path = MODELS_DIR):
+    def __init__(self, model_dir: str | Path = MODELS_DIR, threads: int | None = None):
+        """``threads``: onnxruntime's threads (its default: one per core); batch workers use 1."""
         import onnxruntime
 
         self.model_dir = Path(model_dir)
@@ -96,6 +108,8 @@ class Predictor:
         self.calibration = Calibration(**calibration) if calibration else None
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only: no graph-optimisation chatter
+        if threads:
+            options.intra_op_num_threads = options.inter_op_num_threads = threads
         try:
             self.session = onnxruntime.InferenceSession(
                 str(self.model_dir / ONNX_FILE), options, providers=["CPUExecutionProvider"]
@@ -105,6 +119,7 @@ class Predictor:
                 f"{self.model_dir / ONNX_FILE}: not a loadable ONNX model ({error})"
             ) from None
         self.input_name = self.session.get_inputs()[0].name
+        self.voice = VoiceActivity()
 
     def load(
         self,
@@ -177,8 +192,18 @@ class Predictor:
         *,
         name: str | None = None,
     ) -> Prediction:
-        """Predict one recording; raises :class:`AudioError` with a readable message on bad input."""
+        """Predict one recording; raises :class:`AudioError` with a readable message on bad input.
+
+        Without speech the prediction has no emotion, no probabilities and no timeline.
+        """
         samples = self.load(source, sample_rate, name=name)
+        speech = self.voice.check(samples, self.params.sample_rate) if self.voice else None
+        if speech is not None and not speech.found:
+            return Prediction(
+                emotion=None, probabilities={}, duration_s=samples.size / self.params.sample_rate,
+                windows=0, source=describe_source(source, name), confident=False,
+                samples=samples, speech=speech, reason=speech.reason,
+            )  # fmt: skip
         windows = self.features(samples)
         raw = self.window_probabilities(windows)
         answer = self.answer(raw)
@@ -189,6 +214,7 @@ class Predictor:
             timeline=self.timeline(raw, samples.size),
             samples=samples,
             features=windows,
+            speech=speech,
         )
 
     def answer(self, window_probabilities: np.ndarray) -> Prediction:
@@ -219,6 +245,7 @@ class ModelPredictor(Predictor):
         self.model, self.params = model, params
         self.labels = list(labels or EMOTION_NAMES)
         self.metadata, self.calibration = {}, None
+        self.voice = None  # candidates are scored on speech clips only
 
     def window_probabilities(self, windows: np.ndarray) -> np.ndarray:
         return np.asarray(self.model(np.asarray(windows, dtype=np.float32), training=False))
