@@ -76,7 +76,7 @@ $(REPORTS)/03_training.ipynb: $(RUNNER) $(FEATURE_CODE) $(TRAINING_CODE) $(PKG)/
 $(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(RUNNER) $(FEATURE_CODE) \
   $(TRAINING_CODE) $(EVALUATION_CODE) $(PKG)/plots.py $(TEMPLATES)
 $(REPORTS)/05_demo.ipynb: $(REPORTS)/03_training.ipynb $(RUNNER) $(FEATURE_CODE) \
-  $(addprefix $(PKG)/,predict.py artifacts.py calibration.py specs.py demo.py recorder.js plots.py) \
+  $(addprefix $(PKG)/,predict.py artifacts.py calibration.py specs.py demo.py recorder.js upload.js speech.py plots.py) \
   $(TEMPLATES)
 
 features: $(REPORTS)/02_feature_extraction.html ## Extract (or load cached) MFCC, log-mel and eGeMAPS features: notebook 02
@@ -92,8 +92,14 @@ $(REPORTS)/index.html: $(EXECUTED) $(TEMPLATES) \
 report: $(PAGES) $(REPORTS)/index.html ## Execute every notebook and render the HTML report (reports/index.html)
 
 DEMO_PORT ?= 8866
+# Kernels of the app page: visitors at once (about 300 MB each), and seconds after
+# which a kernel whose page is gone, or an idle one, is shut down.
+DEMO_MAX_USERS ?= 4
+DEMO_ORPHAN_TIMEOUT ?= 60
+DEMO_IDLE_TIMEOUT ?= 600
 demo: $(STAMP) ## Serve the demo app (upload, record, timeline) at http://127.0.0.1:8866
-	$(PY) -m ser.app --port=$(DEMO_PORT)
+	$(PY) -m ser.app --port=$(DEMO_PORT) --max-users=$(DEMO_MAX_USERS) \
+	  --orphan-timeout=$(DEMO_ORPHAN_TIMEOUT) --idle-timeout=$(DEMO_IDLE_TIMEOUT)
 
 test: $(STAMP) ## Run the whole test suite (needs RAVDESS_DIR for the notebook tests)
 	$(PY) -m pytest

@@ -36,7 +36,7 @@ def open_page(browser, url: str) -> tuple[float, object]:
     page = browser.new_page()
     start = time.perf_counter()
     page.goto(url, timeout=120_000)
-    page.locator(".widget-upload").first.wait_for(timeout=120_000)
+    page.locator(".ser-upload").first.wait_for(timeout=120_000)
     return time.perf_counter() - start, page
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser.app import voila_command
+from ser.app import KernelLimits, voila_command
 from ser.artifacts import ONNX_FILE
 from ser.config import EMOTION_NAMES, MODELS_DIR, PROJECT_ROOT, SAMPLES_DIR
 
@@ -48,7 +48,12 @@ def voila_url(tmp_path_factory):
     log = tmp_path_factory.mktemp("voila") / "voila.log"
     with open(log, "w") as handle:
         server = subprocess.Popen(
-            voila_command(port), stdout=handle, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT
+            # Closing a headless browser does not always tell Voila the page left, so the
+            # module's visits would reach the default cap: give them room.
+            voila_command(port, limits=KernelLimits(max_users=16)),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -88,13 +93,13 @@ def open_app(playwright, url: str, extra_args=()):
     )
     page = browser.new_page()
     page.goto(url, timeout=TIMEOUT_MS)
-    page.locator(".widget-upload").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator(".ser-upload").first.wait_for(timeout=TIMEOUT_MS)
     return browser, page
 
 
 def upload(page, path: Path) -> None:
     with page.expect_file_chooser(timeout=TIMEOUT_MS) as chooser:
-        page.locator(".widget-upload").first.click()
+        page.locator(".ser-upload").first.click()
     chooser.value.set_files(str(path))
 
 
@@ -189,4 +194,61 @@ def test_a_denied_microphone_shows_a_message(voila_url):
         expect(message).to_contain_text("denied", timeout=TIMEOUT_MS)
         expect(page.locator(".ser-record-button")).to_have_text("● Record")
         assert "Traceback" not in page.content()
+        browser.close()
+
+
+def hostile_files(folder: Path) -> list[tuple[Path, str | None]]:
+    """Uploads a public page gets, each with the words its answer must show (None: an emotion)."""
+    from .conftest import speech
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cases = []
+    huge = folder / "huge.wav"
+    with open(huge, "wb") as handle:  # 200 MB, sparse: the browser must refuse it unread
+        handle.truncate(200 * 2**20)
+    cases.append((huge, "the limit is 20 MB"))
+    sf.write(folder / "hour_of_silence.flac", np.zeros(3600 * 8_000, np.int16), 8_000)
+    cases.append((folder / "hour_of_silence.flac", "the limit is 60 s"))
+    nan = speech(2.0)
+    nan[1000:2000] = np.nan
+    sf.write(folder / "nan.wav", nan, 22_050, subtype="FLOAT")
+    cases.append((folder / "nan.wav", "NaN"))
+    sf.write(folder / "whole.wav", speech(2.0), 22_050)
+    (folder / "truncated.wav").write_bytes((folder / "whole.wav").read_bytes()[:30])
+    cases.append((folder / "truncated.wav", "not a readable audio file"))
+    sf.write(folder / "eight_channels.wav", speech(2.0, 48_000, channels=8), 48_000)
+    cases.append((folder / "eight_channels.wav", None))
+    sf.write(folder / "hires_384k.wav", speech(2.0, 384_000), 384_000)
+    cases.append((folder / "hires_384k.wav", None))
+    (folder / "notes.wav").write_text("this is a text file, not audio\n" * 10)
+    cases.append((folder / "notes.wav", "not a readable audio file"))
+    noise = np.random.default_rng(0).normal(0, 0.1, 3 * 16_000).astype(np.float32)
+    sf.write(folder / "static.wav", noise, 16_000)
+    cases.append((folder / "static.wav", "No speech found"))
+    html_name = folder / "<img src=x onerror=alert(1)>.wav"
+    sf.write(html_name, speech(2.0), 22_050)
+    cases.append((html_name, None))
+    return cases
+
+
+@pytest.mark.slow
+def test_hostile_uploads_get_named_answers_and_the_page_keeps_working(voila_url, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page = open_app(playwright, voila_url)
+        output = page.locator(".widget-output").first
+        for path, words in hostile_files(tmp_path / "hostile"):
+            upload(page, path)
+            if words is None:  # readable speech: an emotion, and the name shown as text
+                expect(output.locator(".ser-emotion")).to_have_count(1, timeout=TIMEOUT_MS)
+                expect(output).to_contain_text(path.name, timeout=TIMEOUT_MS)
+            else:
+                expect(output).to_contain_text(words, timeout=TIMEOUT_MS)
+                expect(output).to_contain_text(path.name)
+                expect(output.locator(".ser-emotion")).to_have_count(0)
+        assert output.locator("img[src='x']").count() == 0  # the name was escaped, not run
+        upload(page, wav_of_sample(tmp_path, "after_all_that.wav"))
+        expect(output.locator(".ser-emotion")).to_have_count(1, timeout=TIMEOUT_MS)
+        expect(output).to_contain_text("after_all_that.wav")
         browser.close()

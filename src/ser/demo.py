@@ -20,7 +20,7 @@ import traitlets
 from IPython.display import HTML, Audio, display
 
 from ser.audio import AudioError
-from ser.config import AUDIO_SUFFIXES, MAX_UPLOAD_SECONDS, SAMPLES_DIR
+from ser.config import AUDIO_SUFFIXES, MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, SAMPLES_DIR
 from ser.dataset import parse_filename
 from ser.plots import plot_timeline, plot_waveform, show_figure
 from ser.predict import Prediction, Predictor
@@ -69,6 +69,22 @@ class MicRecorder(anywidget.AnyWidget):
     wav = traitlets.Bytes(b"").tag(sync=True, from_json=lambda value, _: bytes(value or b""))
     status = traitlets.Unicode("").tag(sync=True)
     max_seconds = traitlets.Float(MAX_UPLOAD_SECONDS).tag(sync=True)
+
+
+class AudioUpload(anywidget.AnyWidget):
+    """Upload one audio file; the browser refuses a file over ``max_bytes`` without sending it.
+
+    ``serial`` counts uploads (Python observes it); ``name`` and ``data`` hold the
+    last file sent, ``refused`` the name and size of the last one refused.
+    """
+
+    _esm = Path(__file__).with_name("upload.js")
+    accept = traitlets.Unicode(ACCEPT).tag(sync=True)
+    max_bytes = traitlets.Int(MAX_UPLOAD_BYTES).tag(sync=True)
+    name = traitlets.Unicode("").tag(sync=True)
+    data = traitlets.Bytes(b"").tag(sync=True, from_json=lambda value, _: bytes(value or b""))
+    refused = traitlets.Dict({}).tag(sync=True)
+    serial = traitlets.Int(0).tag(sync=True)
 
 
 def sample_clips(folder: Path = SAMPLES_DIR) -> list[tuple[str, Path]]:
@@ -172,7 +188,7 @@ class DemoApp:
         import ipywidgets as widgets
 
         self.predictor = predictor
-        self.upload = widgets.FileUpload(accept=ACCEPT, multiple=False, description="Upload audio")
+        self.upload = AudioUpload()
         self.recorder = MicRecorder()
         self.samples = widgets.Dropdown(
             options=[("- pick a sample clip -", None), *sample_clips(samples_folder)],
@@ -180,7 +196,7 @@ class DemoApp:
             style={"description_width": "initial"},
         )  # fmt: skip
         self.output = widgets.Output(layout=widgets.Layout(min_height="60px"))
-        self.upload.observe(self._on_upload, names="value")
+        self.upload.observe(self._on_upload, names="serial")
         self.recorder.observe(self._on_recording, names="wav")
         self.samples.observe(self._on_sample, names="value")
         label = widgets.HTML("<b>or record:</b>")
@@ -198,11 +214,17 @@ class DemoApp:
                 display(error_html("Unexpected error.", f"{type(error).__name__}: {error}"))
 
     def _on_upload(self, change) -> None:
-        files = change["new"]
-        if not files:
+        refused = self.upload.refused
+        if refused.get("serial") == change["new"]:
+            with self.output:
+                self.output.clear_output(wait=True)
+                display(error_html(
+                    f"Could not analyse {refused['name']}.",
+                    f"{refused['name']}: the file is {refused['size'] / 2**20:.0f} MB; the limit is "
+                    f"{MAX_UPLOAD_BYTES // 2**20} MB (and {MAX_UPLOAD_SECONDS:.0f} s). It was not uploaded.",
+                ))  # fmt: skip
             return
-        upload = files[0]
-        self.show(bytes(upload["content"]), upload["name"])
+        self.show(self.upload.data, self.upload.name)
 
     def _on_recording(self, change) -> None:
         if change["new"]:
