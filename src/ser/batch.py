@@ -18,12 +18,15 @@ import csv
 import functools
 import json
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ser.audio import AudioError
 
 _PREDICTORS: dict[str, object] = {}  # one loaded model per worker process and model folder
+# A forked worker loads its own model: onnxruntime sessions are not to be shared across fork.
+os.register_at_fork(after_in_child=_PREDICTORS.clear)
 
 
 def default_jobs() -> int:
@@ -34,11 +37,20 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def worker_predictor(model_dir: str):
-    """This process's predictor for ``model_dir``, loaded on its first task."""
+def worker_predictor(model_dir: str, one_of_many: bool = False):
+    """This process's predictor for ``model_dir``, loaded on its first task.
+
+    ``one_of_many``: one of several workers, which already fill the cores: BLAS gets
+    one thread too (onnxruntime always has one, so every way of running gives the
+    same answers).
+    """
     if model_dir not in _PREDICTORS:
         from ser.predict import Predictor
 
+        if one_of_many:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)
         _PREDICTORS[model_dir] = Predictor(model_dir, threads=1)
     return _PREDICTORS[model_dir]
 
@@ -50,10 +62,13 @@ def prediction_rows(prediction, timeline: bool) -> list[dict]:
     return [{"file": prediction.source, **window.as_dict()} for window in prediction.timeline]
 
 
-def predict_file(path: str, model_dir: str, timeline: bool = False) -> list[dict]:
+def predict_file(
+    path: str, model_dir: str, timeline: bool = False, one_of_many: bool = True
+) -> list[dict]:
     """The task: one file's rows; a file that cannot be analysed gives one ``error`` row."""
     try:
-        return prediction_rows(worker_predictor(model_dir).predict(Path(path)), timeline)
+        predictor = worker_predictor(model_dir, one_of_many)
+        return prediction_rows(predictor.predict(Path(path)), timeline)
     except AudioError as error:
         return [{"file": path, "error": str(error)}]
     except Exception as error:  # keep going: one bad file must not stop a folder
@@ -70,26 +85,39 @@ def predict_files(
     (default: one per core; 1 runs in this process).
     """
     files = [str(path) for path in files]
-    task = functools.partial(predict_file, model_dir=str(model_dir), timeline=timeline)
+    jobs = jobs or default_jobs()
+    task = functools.partial(predict_file, model_dir=str(model_dir), timeline=timeline,
+                             one_of_many=bool(scheduler) or jobs > 1)  # fmt: skip
     if scheduler:
         yield from _on_dask(task, files, scheduler)
         return
     from ser.features import map_in_processes
 
-    yield from map_in_processes(task, files, jobs or default_jobs(), chunksize=4)
+    # Forked workers start at once, without re-importing librosa and onnxruntime (2 s each);
+    # fork is safe here because the command line starts no threads (TensorFlow would).
+    start_method = (
+        "fork" if sys.platform == "linux" and "tensorflow" not in sys.modules else "spawn"
+    )
+    yield from map_in_processes(task, files, jobs, chunksize=8,
+                                start_method=start_method)  # fmt: skip
 
 
-def _on_dask(task, files: list[str], scheduler: str) -> Iterator[list[dict]]:
+def predict_chunk(paths: list[str], task) -> list[list[dict]]:
+    """Several files in one Dask task: a task per 20-ms file would cost more to schedule
+    than to run."""
+    return [task(path) for path in paths]
+
+
+def _on_dask(task, files: list[str], scheduler: str, chunk: int = 16) -> Iterator[list[dict]]:
     """Run ``task`` over ``files`` on a Dask cluster; the workers must see the same paths."""
     from dask.distributed import Client
 
+    chunks = [files[start : start + chunk] for start in range(0, len(files), chunk)]
     with Client(scheduler) as client:
-        batch = 256  # keep a bounded number of tasks in flight, and results in order
-        for start in range(0, len(files), batch):
-            futures = client.map(task, files[start : start + batch], pure=False)
-            for future in futures:
-                yield future.result()
-                future.release()
+        futures = client.map(predict_chunk, chunks, task=task, pure=False)
+        for future in futures:  # in input order; later chunks keep running meanwhile
+            yield from future.result()
+            future.release()
 
 
 class ResultWriter:

@@ -244,6 +244,7 @@ def app(model_dir: Path | None = None) -> DemoApp:
     from ser.config import MODELS_DIR
 
     predictor = Predictor(model_dir or MODELS_DIR)
+    warm_up(predictor)
     display(HTML(
         '<h1 class="ser-title" style="font-family: sans-serif; margin-bottom: 0.2em">'
         "What emotion do you hear?</h1>"
@@ -252,6 +253,21 @@ def app(model_dir: Path | None = None) -> DemoApp:
     demo = DemoApp(predictor)
     display(demo)
     return demo
+
+
+def warm_up(predictor: Predictor, folder: Path = SAMPLES_DIR) -> None:
+    """Predict and draw one sample once, so the first visitor's answer does not pay for the
+    lazy imports and first-call compilation (about 1.5 s) of librosa and matplotlib."""
+    import io
+
+    samples = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not samples:
+        return
+    prediction = predictor.predict(samples[0])
+    if prediction.emotion is not None:
+        fig = plot_signal(prediction, predictor)
+        fig.savefig(io.BytesIO(), format="png", dpi=100)
+        plt.close(fig)
 
 
 def about(predictor: Predictor) -> str:

@@ -214,11 +214,15 @@ def single_threaded_children():
                 os.environ[name] = value
 
 
-def map_in_processes(function, items: Sequence, workers: int | None = None, chunksize: int = 1):
+def map_in_processes(
+    function, items: Sequence, workers: int | None = None, chunksize: int = 1,
+    start_method: str = "spawn",
+):  # fmt: skip
     """``map(function, items)`` in ``workers`` processes (default: one per core), in order.
 
-    Spawned, so it is safe even when the parent has already started TensorFlow
-    threads, and with one BLAS/OpenMP thread per worker: the workers already fill
+    Spawned by default, so it is safe even when the parent has already started TensorFlow
+    threads (``start_method="fork"`` skips the workers' imports where the caller knows
+    the parent has no threads), and with one BLAS/OpenMP thread per worker: the workers already fill
     the cores, and nested thread pools on top of them made extraction several times
     slower. With one worker (or one item) it runs in this process.
     """
@@ -226,7 +230,7 @@ def map_in_processes(function, items: Sequence, workers: int | None = None, chun
     if workers == 1:
         yield from map(function, items)
         return
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(start_method)
     with single_threaded_children(), ProcessPoolExecutor(workers, mp_context=context) as pool:
         yield from pool.map(function, items, chunksize=chunksize)
 

@@ -1,0 +1,77 @@
+"""The app page's kernels stay bounded: a short version of bench/app_load.py."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import psutil
+import pytest
+
+from ser.app import KernelLimits, voila_command
+from ser.artifacts import ONNX_FILE
+from ser.config import MODELS_DIR, PROJECT_ROOT
+
+
+def kernels(server: psutil.Process) -> int:
+    """Kernel processes alive under the server (a culled one may linger as a zombie)."""
+    alive = 0
+    for process in server.children(recursive=True):
+        try:
+            alive += "ipykernel_launcher" in " ".join(process.cmdline())
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return alive
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        if error.code == 503:
+            assert "try again in a minute" in error.read().decode()
+        return error.code
+
+
+@pytest.mark.slow
+def test_page_loads_beyond_the_cap_are_told_busy_and_kernels_are_culled(tmp_path):
+    if not (MODELS_DIR / ONNX_FILE).exists():
+        pytest.skip("no shipped model in models/")
+    limits = KernelLimits(max_users=2, orphan_timeout=5, cull_interval=2)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = open(tmp_path / "voila.log", "w")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(voila_command(port, limits=limits), stdout=log,
+                               stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)  # fmt: skip
+    server = psutil.Process(process.pid)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while kernels(server) < 1:  # the preheated kernel
+            assert process.poll() is None and time.monotonic() < deadline, "voila did not start"
+            time.sleep(0.5)
+        statuses = [status_of(url) for _ in range(10)]  # plain loads: none ever connects
+        assert statuses.count(200) == limits.max_users and statuses.count(503) == 8
+        assert kernels(server) <= limits.max_users + 1
+        deadline = time.monotonic() + 60
+        while kernels(server) > 1 and time.monotonic() < deadline:
+            time.sleep(1)  # the orphans are culled; only the preheated kernel stays
+        assert kernels(server) <= 1
+        assert status_of(url) == 200  # room again
+    finally:
+        children = server.children(recursive=True)
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        for child in children:
+            if child.is_running():
+                child.kill()
+        log.close()
