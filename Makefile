@@ -67,7 +67,7 @@ FEATURE_CODE := $(addprefix $(PKG)/,audio.py features.py)
 TRAINING_CODE := $(addprefix $(PKG)/,specs.py plan.py architectures.py training.py \
   training_cache.py runs.py artifacts.py experiments.py splits.py scoring.py calibration.py \
   robustness.py predict.py)
-EVALUATION_CODE := $(addprefix $(PKG)/,evaluation.py results.py baselines.py report.py)
+EVALUATION_CODE := $(addprefix $(PKG)/,evaluation.py results.py baselines.py report.py tess.py)
 TEMPLATES := $(PKG)/templating.py $(wildcard $(PKG)/templates/*)
 $(REPORTS)/01_data_exploration.ipynb: $(RUNNER) $(PKG)/audio.py $(PKG)/plots.py
 $(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(FEATURE_CODE) $(PKG)/plots.py

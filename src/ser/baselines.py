@@ -48,35 +48,63 @@ def svm_with_validated_c(x, labels, split, seed: int, grid=SVM_C_GRID):
     return svm(best).fit(x[train], labels[train]), best, scores
 
 
-def baseline_predictions(
-    index: pd.DataFrame, mfcc: np.ndarray, egemaps: np.ndarray | None, splits: list, seed: int
-) -> tuple[dict[str, pd.DataFrame], dict[int, float]]:
-    """Majority, MFCC-statistics logistic regression and eGeMAPS + SVM on the given splits.
+def fit_baselines(
+    index: pd.DataFrame, mfcc: np.ndarray, egemaps: np.ndarray | None, split, seed: int
+) -> tuple[dict, float | None]:
+    """Majority, MFCC-statistics logistic regression and eGeMAPS + SVM fitted on one split.
 
-    The first two have nothing to tune and fit on all training clips of a split
+    The first two have nothing to tune and fit on all training clips of the split
     (training plus validation part); the SVM chooses C on the validation clips
-    first. Returns the predictions per baseline and the chosen C per fold.
+    first. Returns ``{name: (model, input kind)}`` and the SVM's C.
     """
     labels = index["emotion"].to_numpy()
     statistics = clip_statistics(mfcc)
-    out: dict[str, list] = {"majority": [], "logistic_regression": []}
-    chosen_c = {}
-    if egemaps is not None:
-        out["egemaps_svm"] = []
-    for split in splits:
-        train = np.r_[split.train, split.validation]
-        majority = DummyClassifier(strategy="most_frequent").fit(statistics[train], labels[train])
-        out["majority"].append(_frame(index, split, majority.predict(statistics[split.test])))
-        logistic = make_pipeline(
+    train = np.r_[split.train, split.validation]
+    models = {
+        "majority": (DummyClassifier(strategy="most_frequent").fit(statistics[train], labels[train]),
+                     "mfcc_statistics"),
+        "logistic_regression": (make_pipeline(
             StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed)
-        ).fit(statistics[train], labels[train])
-        out["logistic_regression"].append(
-            _frame(index, split, logistic.predict(statistics[split.test]))
-        )
-        if egemaps is not None:
-            svm, chosen_c[split.fold], _ = svm_with_validated_c(egemaps, labels, split, seed)
-            out["egemaps_svm"].append(_frame(index, split, svm.predict(egemaps[split.test])))
+        ).fit(statistics[train], labels[train]), "mfcc_statistics"),
+    }  # fmt: skip
+    c = None
+    if egemaps is not None:
+        svm, c, _ = svm_with_validated_c(egemaps, labels, split, seed)
+        models["egemaps_svm"] = (svm, "egemaps")
+    return models, c
+
+
+def baseline_inputs(mfcc: np.ndarray, egemaps: np.ndarray | None) -> dict[str, np.ndarray]:
+    """What each baseline reads, by input kind."""
+    return {"mfcc_statistics": clip_statistics(mfcc), "egemaps": egemaps}
+
+
+def baseline_predictions(
+    index: pd.DataFrame, mfcc: np.ndarray, egemaps: np.ndarray | None, splits: list, seed: int
+) -> tuple[dict[str, pd.DataFrame], dict[int, float]]:
+    """The baselines (:func:`fit_baselines`) on the given splits: each split's test clips.
+
+    Returns the predictions per baseline and the SVM's chosen C per fold.
+    """
+    inputs = baseline_inputs(mfcc, egemaps)
+    out: dict[str, list] = {}
+    chosen_c = {}
+    for split in splits:
+        models, c = fit_baselines(index, mfcc, egemaps, split, seed)
+        if c is not None:
+            chosen_c[split.fold] = c
+        for name, (model, kind) in models.items():
+            predicted = model.predict(inputs[kind][split.test])
+            out.setdefault(name, []).append(_frame(index, split, predicted))
     return {name: pd.concat(parts, ignore_index=True) for name, parts in out.items()}, chosen_c
+
+
+def class_scores(model, x: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Per-class scores (probabilities, or the SVM's decision values) and their class names."""
+    scores = (
+        model.predict_proba(x) if hasattr(model, "predict_proba") else model.decision_function(x)
+    )
+    return np.asarray(scores), [str(c) for c in model.classes_]
 
 
 BASELINE_DESCRIPTIONS = {

@@ -186,6 +186,7 @@ class Metrics:
     robustness: dict = field(default_factory=dict)  # condition -> UA and drop per model
     clean_choice: str = ""  # the winner on clean validation clips, before the robustness stage
     robustness_selection: list[dict] = field(default_factory=list)  # validation UA per condition
+    tess: dict = field(default_factory=dict)  # ser.tess.TessResult.record(); empty without TESS_DIR
 
     @property
     def members(self) -> int:
@@ -210,7 +211,7 @@ class Metrics:
             ShippedResult.from_dict(record["shipped"]),
             record["plan"], record.get("versions", {}), record.get("calibration", {}),
             record.get("robustness", {}), record.get("clean_choice", ""),
-            record.get("robustness_selection", []),
+            record.get("robustness_selection", []), record.get("tess", {}),
         )  # fmt: skip
 
     def si(self, name: str) -> ProtocolResult:

@@ -390,6 +390,42 @@ def robustness_summary(table: pd.DataFrame) -> str:
     return text
 
 
+TESS_TARGET_UA, TESS_TARGET_RECALL = 0.65, 0.30  # issue 15's generalisation target
+
+
+def tess_summary(metrics: Metrics) -> str:
+    """What TESS says about the shipped model beyond RAVDESS, from ``metrics.tess``, or
+    plainly that it was not run."""
+    record = metrics.tess
+    if not record:
+        return (
+            "**TESS was not evaluated in this run**: `TESS_DIR` is not set. Set it to a TESS "
+            "folder with `manifest.csv` (`.ci/run` uses `../shared/tess`) to judge the models "
+            "beyond RAVDESS."
+        )
+    shipped = next(name for name in record["ua"] if name.startswith("ours"))
+    ua, recall = record["ua"][shipped], record["recall"][shipped]
+    weak = [f"{e} ({r:.2f})" for e, r in recall.items() if r < TESS_TARGET_RECALL]
+    met = ua >= TESS_TARGET_UA and not weak
+    best_other = max((n for n in record["ua"] if n != shipped), key=record["ua"].get, default=None)
+    text = (
+        f"On {record['clips']} TESS clips (two speakers, other sentences, another studio) the "
+        f"shipped model's UA over the seven emotions is **{ua:.3f}** (chance {1 / 7:.3f}), against "
+        f"{metrics.shipped.scores.uar:.3f} on its held-out RAVDESS actors. "
+    )
+    if best_other:
+        text += f"The best other model here is {best_other} at {record['ua'][best_other]:.3f}. "
+    text += (
+        f"The target (UA ≥ {TESS_TARGET_UA}, no emotion below {TESS_TARGET_RECALL}) is "
+        f"**{'met' if met else 'not met'}**"
+        + (f"; emotions below {TESS_TARGET_RECALL}: {', '.join(weak)}." if weak else ".")
+        + " For your own recordings this is the better guide than the RAVDESS numbers: a voice, "
+        f"microphone and sentence the model never heard took {metrics.shipped.scores.uar - ua:.3f} "
+        "off its UA here, and the weak emotions above are the answers to trust least."
+    )
+    return text
+
+
 def write_model_card(metrics: Metrics, models_dir: Path) -> Path:
     path = Path(models_dir) / "model_card.md"
     path.write_text(model_card(metrics))
