@@ -105,7 +105,7 @@ def tess_evaluation(
     from ser.predict import Predictor
     from ser.runs import load_run
     from ser.splits import protocol_splits
-    from ser.training import predict_proba
+    from ser.training import Standardizer, predict_proba
     from ser.training_cache import TrainingCache
 
     index = tess_index(root)
@@ -117,6 +117,10 @@ def tess_evaluation(
     predictions[f"ours (shipped): {shipped.metadata['model']}"] = seven_way(
         probabilities, shipped.labels
     )
+    split = next(
+        s for s in protocol_splits(ravdess_index, "speaker_independent", plan.seed, folds=plan.folds)
+        if s.fold == plan.shipped_fold
+    )  # fmt: skip
     run = load_run(runs_dir, BILSTM.name, "speaker_independent", plan.seed)
     training = (run.trainings or {}).get(plan.shipped_fold)
     try:
@@ -125,14 +129,12 @@ def tess_evaluation(
         model = None
     if model is not None:
         kind = SPECS[BILSTM.name].features
-        probabilities = predict_proba(model, features[kind].features)
+        x = features[kind].features
+        if SPECS[BILSTM.name].normalisation == "scaler":  # as in training: fitted on its clips
+            x = Standardizer.fit(ravdess_features[kind].features[split.train]).transform(x)
         predictions[f"reference: {BILSTM.name} (fold {plan.shipped_fold}, seed {plan.seed})"] = (
-            seven_way(probabilities, list(EMOTION_NAMES))
+            seven_way(predict_proba(model, x), list(EMOTION_NAMES))
         )
-    split = next(
-        s for s in protocol_splits(ravdess_index, "speaker_independent", plan.seed, folds=plan.folds)
-        if s.fold == plan.shipped_fold
-    )  # fmt: skip
     egemaps = ravdess_features["egemaps"].features if "egemaps" in ravdess_features else None
     models, _ = fit_baselines(
         ravdess_index, ravdess_features["mfcc"].features, egemaps, split, plan.seed
