@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -33,19 +30,10 @@ from pathlib import Path
 
 import psutil
 
-from ser.app import KernelLimits, voila_command
+from ser.app import CHROMIUM, CHROMIUM_ARGS, KernelLimits, running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples" / "03-01-05-02-01-01-01.flac"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def kernels(server: psutil.Process) -> list[psutil.Process]:
@@ -66,21 +54,6 @@ def rss_mb(server: psutil.Process) -> float:
         with contextlib.suppress(psutil.NoSuchProcess):
             total += process.memory_info().rss
     return total / 2**20
-
-
-def start_server(limits: KernelLimits) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(voila_command(port, limits=limits), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server, f"http://127.0.0.1:{port}/"
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the demo server did not start") from None
-            time.sleep(0.5)
 
 
 def wait_for_pool(server: psutil.Process, seconds: float = 60) -> None:
@@ -118,7 +91,7 @@ def one_user(url: str, results: list, index: int) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         start, busy = time.perf_counter(), 0
         try:
             while time.perf_counter() - start < 300:
@@ -173,9 +146,8 @@ def main() -> int:
     limits = KernelLimits(max_users=args.max_users, orphan_timeout=args.orphan_timeout,
                           cull_interval=args.cull_interval)  # fmt: skip
     print(f"app: {limits.describe()}")
-    server_process, url = start_server(limits)
-    server = psutil.Process(server_process.pid)
-    try:
+    with running_app(limits) as (server_process, url):
+        server = psutil.Process(server_process.pid)
         wait_for_pool(server)
         if args.loads:
             start = time.perf_counter()
@@ -205,16 +177,6 @@ def main() -> int:
                     print(f"  failed: {r['error'][:200]}")
             print(f"  peak RSS of server + kernels: {peak:.0f} MB")
         print(f"cores: {psutil.cpu_count()}")
-    finally:
-        children = server.children(recursive=True)
-        server_process.terminate()
-        try:
-            server_process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server_process.kill()
-        for child in children:
-            if child.is_running():
-                child.kill()
     return 0
 
 

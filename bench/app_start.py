@@ -13,23 +13,10 @@ Target (issue 9): usable within a few seconds of opening the page.
 from __future__ import annotations
 
 import argparse
-import shutil
-import socket
-import subprocess
 import sys
 import time
 
-from ser.app import voila_command
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from ser.app import CHROMIUM, CHROMIUM_ARGS, running_app
 
 
 def open_page(browser, url: str) -> tuple[float, object]:
@@ -46,37 +33,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=3)
     args = parser.parse_args()
-    port = free_port()
     started = time.perf_counter()
-    server = subprocess.Popen(
-        voila_command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with running_app() as (_, url), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        seconds, page = open_page(browser, url)
+        print(f"server start to usable page: {time.perf_counter() - started:.1f} s "
+              f"(opening the page: {seconds:.1f} s)")  # fmt: skip
+        start = time.perf_counter()
+        page.locator("select").first.select_option(index=1)
+        page.locator(".ser-emotion").first.wait_for(timeout=120_000)
+        print(f"first answer (a sample clip, chosen to emotion on screen): "
+              f"{time.perf_counter() - start:.2f} s")  # fmt: skip
+        for visit in range(2, args.visits + 1):
+            time.sleep(15)  # Voila refills its preheated kernel in the background
             seconds, page = open_page(browser, url)
-            print(f"server start to usable page: {time.perf_counter() - started:.1f} s "
-                  f"(opening the page: {seconds:.1f} s)")  # fmt: skip
-            start = time.perf_counter()
-            page.locator("select").first.select_option(index=1)
-            page.locator(".ser-emotion").first.wait_for(timeout=120_000)
-            print(f"first answer (a sample clip, chosen to emotion on screen): "
-                  f"{time.perf_counter() - start:.2f} s")  # fmt: skip
-            for visit in range(2, args.visits + 1):
-                time.sleep(15)  # Voila refills its preheated kernel in the background
-                seconds, page = open_page(browser, url)
-                print(f"visit {visit}, 15 s after the previous one: usable after {seconds:.1f} s")
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+            print(f"visit {visit}, 15 s after the previous one: usable after {seconds:.1f} s")
+        browser.close()
     print(f"python {sys.version.split()[0]}")
 
 

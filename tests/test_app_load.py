@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -11,9 +9,9 @@ import urllib.request
 import psutil
 import pytest
 
-from ser.app import KernelLimits, voila_command
+from ser.app import KernelLimits, running_app
 from ser.artifacts import ONNX_FILE
-from ser.config import MODELS_DIR, PROJECT_ROOT
+from ser.config import MODELS_DIR
 
 
 def kernels(server: psutil.Process) -> int:
@@ -43,15 +41,8 @@ def test_page_loads_beyond_the_cap_are_told_busy_and_kernels_are_culled(tmp_path
     if not (MODELS_DIR / ONNX_FILE).exists():
         pytest.skip("no shipped model in models/")
     limits = KernelLimits(max_users=2, orphan_timeout=5, cull_interval=2)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = open(tmp_path / "voila.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(voila_command(port, limits=limits), stdout=log,
-                               stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)  # fmt: skip
-    server = psutil.Process(process.pid)
-    url = f"http://127.0.0.1:{port}/"
-    try:
+    with running_app(limits, log=tmp_path / "voila.log") as (process, url):
+        server = psutil.Process(process.pid)
         deadline = time.monotonic() + 60
         while kernels(server) < 1:  # the preheated kernel
             assert process.poll() is None and time.monotonic() < deadline, "voila did not start"
@@ -64,14 +55,3 @@ def test_page_loads_beyond_the_cap_are_told_busy_and_kernels_are_culled(tmp_path
             time.sleep(1)  # the orphans are culled; only the preheated kernel stays
         assert kernels(server) <= 1
         assert status_of(url) == 200  # room again
-    finally:
-        children = server.children(recursive=True)
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        for child in children:
-            if child.is_running():
-                child.kill()
-        log.close()

@@ -8,32 +8,17 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from ser.app import KernelLimits, voila_command
+from ser.app import CHROMIUM, CHROMIUM_ARGS, KernelLimits, running_app
 from ser.artifacts import ONNX_FILE
-from ser.config import EMOTION_NAMES, MODELS_DIR, PROJECT_ROOT, SAMPLES_DIR
+from ser.config import EMOTION_NAMES, MODELS_DIR, SAMPLES_DIR
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
 TIMEOUT_MS = 120_000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,35 +29,11 @@ def voila_url(tmp_path_factory):
         pytest.skip("Debian's chromium is not installed")
     if not (MODELS_DIR / ONNX_FILE).exists():
         pytest.skip("no shipped model in models/")
-    port = _free_port()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with open(log, "w") as handle:
-        server = subprocess.Popen(
-            # Closing a headless browser does not always tell Voila the page left, so the
-            # module's visits would reach the default cap: give them room.
-            voila_command(port, limits=KernelLimits(max_users=16)),
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:  # listening is enough: a GET of the page would start a kernel
-                socket.create_connection(("127.0.0.1", port), timeout=2).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"voila did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.5)
+    # Closing a headless browser does not always tell Voila the page left, so the
+    # module's visits would reach the default cap: give them room.
+    with running_app(KernelLimits(max_users=16), log=log) as (_, url):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def wav_of_sample(folder: Path, name: str, clips=("03-01-05-02-01-01-01.flac",)) -> Path:

@@ -17,8 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +77,61 @@ def voila_command(
     if preheat:
         command += ["--preheat_kernel=True", "--pool_size=1"]
     return command
+
+
+# Debian's headless Chromium, as the browser tests and benchmarks drive the page.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_app(
+    limits: KernelLimits = KernelLimits(), *, log: Path | None = None, timeout: float = 60
+) -> Iterator[tuple[subprocess.Popen, str]]:
+    """The app served on a free port (for tests and benchmarks): yields the server process and
+    its URL once it listens; stops the server and any kernel it leaves behind."""
+    import psutil
+
+    from ser.config import PROJECT_ROOT
+
+    port = free_port()
+    output = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(voila_command(port, limits=limits), stdout=output,
+                               stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)  # fmt: skip
+    server = psutil.Process(process.pid)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:  # listening is enough: a GET of the page would start a kernel
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    details = Path(log).read_text()[-3000:] if log else ""
+                    raise RuntimeError(f"the app did not start\n{details}") from None
+                time.sleep(0.2)
+        yield process, f"http://127.0.0.1:{port}/"
+    finally:
+        children = server.children(recursive=True) if process.poll() is None else []
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        for child in children:
+            if child.is_running():
+                child.kill()
+        if log:
+            output.close()
 
 
 def env_int(name: str, default: int) -> int:

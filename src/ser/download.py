@@ -26,7 +26,6 @@ from ser.config import (
     RAVDESS_URL,
     RAW_DIR,
 )
-from ser.dataset import DatasetError, audit_tree
 
 CHUNK = 1 << 20
 TIMEOUT_S = 10
@@ -181,6 +180,8 @@ def ensure_ravdess(
     ``$RAVDESS_DIR`` wins and is used read-only, as it is. Otherwise the tree
     under ``data/raw`` is used when complete, or fetched from ``url``.
     """
+    from ser.dataset import DatasetError, audit_tree  # pandas: not for `ser predict`'s start
+
     override = os.environ.get(RAVDESS_ENV_VAR, "").strip()
     if override:
         root = Path(override).expanduser().resolve()

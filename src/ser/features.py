@@ -24,10 +24,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import librosa
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
 from ser.audio import AudioSource, load_audio, read_audio, to_mono_at_rate
@@ -42,6 +42,9 @@ from ser.config import (
     N_MFCC,
     SAMPLE_RATE,
 )
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: `ser predict` starts faster
+    import pandas as pd
 
 # Bump when the computation changes in a way the parameters do not show.
 FEATURE_VERSION = 2  # 2: computed with one BLAS thread (values differ in the last bits)
@@ -386,10 +389,14 @@ def describe_cache(cache_dir: Path = FEATURES_DIR) -> pd.DataFrame:
             "MB": round(npz.stat().st_size / 1e6, 1) if npz.exists() else None,
             **info["params"], "librosa": info["librosa"],
         })  # fmt: skip
+    import pandas as pd
+
     return pd.DataFrame(rows)
 
 
 def coefficient_statistics(features: np.ndarray) -> pd.DataFrame:
+    import pandas as pd
+
     """Mean, standard deviation, min and max of each MFCC coefficient over all frames."""
     flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
     return pd.DataFrame(
