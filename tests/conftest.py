@@ -67,28 +67,27 @@ def speech(seconds: float = 2.0, rate: int = 22_050, channels: int = 1) -> np.nd
     return wave if channels == 1 else np.stack([wave] * channels, axis=1)
 
 
-@pytest.fixture
-def write_speech(tmp_path: Path):
-    """Write speech (:func:`speech`) to ``tmp_path/name`` with the given rate, channels and subtype."""
+def audio_writer(folder: Path, signal, default_seconds: float):
+    """``writer(name, seconds, rate, channels, subtype, fmt)``: ``signal`` written to ``folder/name``."""
 
-    def writer(name: str, seconds=2.0, rate=22_050, channels=1, subtype=None, fmt=None) -> Path:
-        path = tmp_path / name
-        sf.write(path, speech(seconds, rate, channels), rate, subtype=subtype, format=fmt)
+    def writer(name: str, seconds=default_seconds, rate=22_050, channels=1, subtype=None, fmt=None):
+        path = folder / name
+        sf.write(path, signal(seconds, rate, channels), rate, subtype=subtype, format=fmt)
         return path
 
     return writer
+
+
+@pytest.fixture
+def write_speech(tmp_path: Path):
+    """Write speech (:func:`speech`) with the given length, rate, channels and subtype."""
+    return audio_writer(tmp_path, speech, 2.0)
 
 
 @pytest.fixture
 def write_audio(tmp_path: Path):
-    """Write a tone to ``tmp_path/name`` with the given rate, channels and subtype."""
-
-    def writer(name: str, seconds=0.5, rate=22_050, channels=1, subtype=None, fmt=None) -> Path:
-        path = tmp_path / name
-        sf.write(path, tone(seconds, rate, channels), rate, subtype=subtype, format=fmt)
-        return path
-
-    return writer
+    """Write a tone (:func:`tone`) with the given length, rate, channels and subtype."""
+    return audio_writer(tmp_path, tone, 0.5)
 
 
 def make_metrics(ours_si=0.7, ours_random=0.9, bilstm_si=0.4, baseline_si=0.5, quick=False):
