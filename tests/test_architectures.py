@@ -246,3 +246,18 @@ def test_channel_augment_band_limit_empties_the_top_bands():
     top = limited[:, :, -1]  # the highest band is above every cutoff
     assert np.all(top == -100.0)
     assert np.all(limited[:, :, 20] == -20.0)  # a middle band is never cut
+
+
+def test_a_bank_epoch_draws_every_clip_once_in_one_of_its_versions():
+    from ser.training import VersionDraws
+
+    bank = np.stack([np.full((10, 2, 3), version, np.float32) for version in range(4)])
+    bank[:, :, 0, 0] = np.arange(10)  # which clip
+    draws = VersionDraws(bank, np.eye(10, dtype=np.float32), batch_size=4, seed=0)
+    batches = [draws[i] for i in range(len(draws))]
+    clips = np.concatenate([x[:, 0, 0] for x, _ in batches])
+    assert sorted(clips.tolist()) == list(range(10)) and len(draws) == 3
+    versions = np.concatenate([x[:, 1, 1] for x, _ in batches])
+    assert set(versions.tolist()) <= {0, 1, 2, 3} and len(set(versions.tolist())) > 1
+    targets = np.concatenate([y for _, y in batches])
+    assert (targets.argmax(axis=1) == clips).all()  # labels follow their clips

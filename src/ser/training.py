@@ -143,11 +143,38 @@ class EpochLine(keras.callbacks.Callback):
         )
 
 
+class VersionDraws(keras.utils.PyDataset):
+    """Batches from a bank of versions of every training clip (``(versions, clips, ...)``):
+    each epoch draws one version per clip and shuffles, so an epoch costs what one pass
+    over the clips costs."""
+
+    def __init__(self, bank: np.ndarray, targets: np.ndarray, batch_size: int, seed: int):
+        super().__init__()
+        self.bank, self.targets, self.batch_size = bank, targets, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return math.ceil(self.bank.shape[1] / self.batch_size)
+
+    def on_epoch_end(self) -> None:
+        n = self.bank.shape[1]
+        self.order = self.rng.permutation(n)
+        self.version = self.rng.integers(0, self.bank.shape[0], size=n)
+
+    def __getitem__(self, batch: int):
+        clips = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
+        return self.bank[self.version[clips], clips], self.targets[clips]
+
+
 def train_model(
     spec: ModelSpec, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
     y_val: np.ndarray, *, seed: int, label: str = "",
 ):  # fmt: skip
     """Train a fresh model of ``spec``; return (model, history).
+
+    ``x_train`` is one array of clips, or a bank ``(versions, clips, frames, features)``
+    whose version 0 is the clean clip (:class:`VersionDraws`).
 
     The history has ``loss`` and ``accuracy`` per epoch and ``val_uar`` and
     ``val_loss`` at the epochs listed in ``val_epoch``.
@@ -157,10 +184,11 @@ def train_model(
     model trains for exactly ``spec.epochs`` epochs of its schedule.
     """
     seed_everything(seed)
-    steps = math.ceil(len(x_train) / spec.batch_size)
+    bank = x_train if x_train.ndim == 4 else None
+    clean = bank[0] if bank is not None else x_train
+    steps = math.ceil(len(clean) / spec.batch_size)
     model = build_model(
-        spec, x_train.shape[1], x_train.shape[2], steps_per_epoch=steps, adapt_on=x_train,
-        seed=seed,
+        spec, clean.shape[1], clean.shape[2], steps_per_epoch=steps, adapt_on=clean, seed=seed,
     )  # fmt: skip
     # Early stopping needs the validation score every epoch; a fixed schedule only
     # needs it for the curves, so it is computed every VALIDATE_EVERY epochs.
@@ -172,10 +200,17 @@ def train_model(
                 monitor="val_uar", mode="max", patience=spec.patience, restore_best_weights=True
             )
         )
-    history = model.fit(
-        x_train, keras.utils.to_categorical(y_train, N_CLASSES), epochs=spec.epochs,
-        batch_size=spec.batch_size, shuffle=True, callbacks=callbacks, verbose=0,
-    )  # fmt: skip
+    targets = keras.utils.to_categorical(y_train, N_CLASSES)
+    if bank is not None:
+        history = model.fit(
+            VersionDraws(bank, targets, spec.batch_size, seed), epochs=spec.epochs,
+            callbacks=callbacks, verbose=0,
+        )  # fmt: skip
+    else:
+        history = model.fit(
+            x_train, targets, epochs=spec.epochs, batch_size=spec.batch_size, shuffle=True,
+            callbacks=callbacks, verbose=0,
+        )  # fmt: skip
     curves = {
         k: [float(v) for v in vs] for k, vs in history.history.items() if not k.startswith("val_")
     }
