@@ -260,10 +260,10 @@ def warm_up(predictor: Predictor, folder: Path = SAMPLES_DIR) -> None:
     lazy imports and first-call compilation (about 1.5 s) of librosa and matplotlib."""
     import io
 
-    samples = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    samples = sample_clips(folder)
     if not samples:
         return
-    prediction = predictor.predict(samples[0])
+    prediction = predictor.predict(samples[0][1])
     if prediction.emotion is not None:
         fig = plot_signal(prediction, predictor)
         fig.savefig(io.BytesIO(), format="png", dpi=100)

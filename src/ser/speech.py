@@ -109,3 +109,57 @@ class VoiceActivity:
             if peak < SPEECH_THRESHOLD:
                 break
         return SpeechCheck(found=peak >= SPEECH_THRESHOLD, peak=peak)
+
+
+def non_speech_signals(rate: int = 16_000, seconds: float = 4.0) -> dict[str, np.ndarray]:
+    """Signals without speech that the check must refuse (``bench/speech_check.py``, tests):
+    silence, noises, tones, a sweep, clicks, mains hum, a chord and synthetic music."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(rate * seconds)) / rate
+    signals = {"silence (-90 dBFS dither)": rng.normal(0, 3e-5, t.size)}
+    for level in (0.01, 0.1, 0.5):
+        signals[f"white noise, rms {level}"] = rng.normal(0, level, t.size)
+    spectrum = np.fft.rfft(rng.normal(size=t.size)) / np.sqrt(
+        np.maximum(1, np.arange(t.size // 2 + 1))
+    )
+    pink = np.fft.irfft(spectrum, t.size)
+    signals["pink noise"] = 0.3 * pink / np.abs(pink).max()
+    brown = np.cumsum(rng.normal(size=t.size))
+    signals["brown noise"] = 0.3 * (brown - brown.mean()) / np.abs(brown - brown.mean()).max()
+    for frequency in (100, 220, 440, 1000, 3000):
+        signals[f"tone {frequency} Hz"] = 0.3 * np.sin(2 * np.pi * frequency * t)
+    signals["sweep 100 Hz-2 kHz"] = 0.3 * np.sin(2 * np.pi * (100 * t + 1000 * t**2 / seconds))
+    for per_second in (2, 10, 50):
+        clicks = np.zeros_like(t)
+        clicks[:: rate // per_second] = 0.9
+        signals[f"clicks, {per_second}/s"] = clicks
+    for mains in (50, 60, 120):
+        signals[f"hum {mains} Hz + harmonics"] = 0.2 * sum(
+            np.sin(2 * np.pi * mains * h * t) / h for h in range(1, 8)
+        )
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0))
+    signals["chord C-E-G"] = 0.2 * chord / np.abs(chord).max()
+    notes = [261.6, 329.6, 392.0, 523.3, 440.0, 349.2, 293.7, 261.6]
+    piano, drums = np.zeros_like(t), np.zeros_like(t)
+    step = seconds / len(notes)
+    for k, frequency in enumerate(notes):
+        part = (t >= k * step) & (t < (k + 1) * step)
+        local = t[part] - k * step
+        piano[part] = sum(
+            np.sin(2 * np.pi * frequency * h * local) / h**1.5 for h in range(1, 8)
+        ) * np.exp(-4 * local)
+    for k in range(int(seconds * 4)):
+        start, n = int(k * rate / 4), rate // 20
+        drums[start : start + n] += rng.normal(0, 0.3, n) * np.exp(-np.arange(n) / 300)
+    signals["piano melody"] = 0.3 * piano / np.abs(piano).max()
+    signals["drums"] = drums
+    signals["piano melody + drums"] = 0.15 * piano / np.abs(piano).max() + 0.5 * drums
+    vibrato = np.zeros_like(t)
+    for k, frequency in enumerate(notes):
+        part = (t >= k * step) & (t < (k + 1) * step)
+        f = frequency * (1 + 0.01 * np.sin(2 * np.pi * 5 * t[part]))
+        vibrato[part] = sum(np.sin(2 * np.pi * f * h * t[part]) / h for h in range(1, 6)) * np.exp(
+            -3 * (t[part] - k * step)
+        )
+    signals["melody with vibrato (voice-like)"] = 0.2 * vibrato / np.abs(vibrato).max()
+    return {name: signal.astype(np.float32) for name, signal in signals.items()}
