@@ -28,6 +28,7 @@ def rows_of(argv, capsys) -> list[dict]:
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
+@pytest.mark.slow  # starts two worker processes (about 6 s)
 def test_two_jobs_give_the_answers_of_one(model_dir, folder, capsys):  # noqa: F811
     base = ["predict", str(folder), "--json", "--model-dir", str(model_dir)]
     one = rows_of([*base, "--jobs", "1"], capsys)
