@@ -7,9 +7,11 @@ or a crawler fills the machine's memory. Voila's kernel manager is configured
 - refuse a visitor beyond ``max_kernels`` with a short "busy" page (HTTP 503),
   instead of starting one more kernel; the preheated kernel that Voila keeps
   ready for the next visitor is not counted;
-- shut down a kernel that no page is connected to once it has been idle for
-  ``orphan_timeout`` seconds (a closed tab, or a plain page load that never
-  connected), using jupyter-server's own culler;
+- shut down a kernel that no page is connected to once it has been idle (not
+  busy) for ``orphan_timeout`` seconds (a closed tab, or a plain page load that
+  never connected), using jupyter-server's own culler; idle time counts from
+  when a visitor took the kernel from the pool, and a kernel still running the
+  page's cells is busy, not idle;
 - shut down a connected kernel idle for ``cull_idle_timeout`` seconds.
 
 Only jupyter-server's culling loop runs; nothing here watches processes.
@@ -88,10 +90,22 @@ class DemoKernelManager(AsyncMappingKernelManager):
             if not pool:
                 self.fill_if_needed(delay=0, notebook_name=name)
 
+    async def cull_kernels(self):
+        """One culling pass. A kernel waiting in the pool counts as active, so a visitor's
+        idle time starts when the visitor takes it, not when it was preheated (else a
+        kernel that waited longer than ``orphan_timeout`` is culled mid page load)."""
+        from jupyter_server._tz import utcnow
+
+        for kernel_id in self.preheated_kernel_ids():
+            if kernel_id in self._kernels:
+                self._kernels[kernel_id].last_activity = utcnow()
+        await super().cull_kernels()
+
     async def cull_kernel_if_idle(self, kernel_id):
         kernel = self._kernels.get(kernel_id)
         connections = self._kernel_connections.get(kernel_id, 0)
-        if kernel is not None and not connections and hasattr(kernel, "last_activity"):
+        busy = getattr(kernel, "execution_state", None) == "busy"  # e.g. still rendering the page
+        if kernel is not None and not connections and not busy and hasattr(kernel, "last_activity"):
             from jupyter_server._tz import utcnow
 
             idle = utcnow() - kernel.last_activity
