@@ -23,7 +23,7 @@ from ser.architectures import CNN
 from ser.dataset import build_index
 from ser.download import ensure_ravdess
 from ser.features import load_features
-from ser.splits import speaker_split
+from ser.splits import random_split, speaker_split
 from ser.training import fit_split
 
 
@@ -34,24 +34,38 @@ def main() -> None:
     parser.add_argument("variants", help="JSON list of field changes to ser.architectures.CNN")
     parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--protocol", choices=["speaker_independent", "random"],
+                        default="speaker_independent",
+                        help="random: the random split's validation clips (10%% of its training clips)")  # fmt: skip
+    parser.add_argument(
+        "--tess",
+        action="store_true",
+        help="also score each fold's model on TESS ($TESS_DIR; never trained on)",
+    )
     parser.add_argument("--robustness", action="store_true",
                         help="also score the validation actors under ser.robustness' conditions")  # fmt: skip
     args = parser.parse_args()
     index = build_index(ensure_ravdess())
     features = load_features(index, ("mfcc", "logmel"))
     labels = index["emotion_code"].to_numpy() - 1
+    tess = tess_clips() if args.tess else None
     for changes in json.loads(args.variants):
         spec = CNN.with_changes("variant", **changes)
-        scores, robust = [], []
+        scores, robust, tess_scores = [], [], []
         start = time.perf_counter()
-        for fold in args.folds:
-            split = speaker_split(index, fold, args.seed)
+        folds = [0] if args.protocol == "random" else args.folds
+        for fold in folds:
+            split = (random_split(index, args.seed) if args.protocol == "random"
+                     else speaker_split(index, fold, args.seed))  # fmt: skip
             trained = fit_split(
                 spec, features[spec.features].features, labels, split, seed=args.seed + fold
             )
             scores.append(trained.validation_uar)
-            print(f"  fold {fold}: validation UA {trained.validation_uar:.3f} "
-                  f"({trained.seconds:.0f} s)", flush=True)  # fmt: skip
+            line = f"  fold {fold}: validation UA {trained.validation_uar:.3f}"
+            if tess is not None:
+                tess_scores.append(tess_uar(trained.model, tess, spec.features))
+                line += f", TESS UA {tess_scores[-1]:.3f}"
+            print(f"{line} ({trained.seconds:.0f} s)", flush=True)
             if args.robustness:
                 table = validation_robustness(trained.model, spec, index, split, args.seed)
                 robust.append(table["UA"])
@@ -60,12 +74,49 @@ def main() -> None:
                 )
             keras.backend.clear_session()
         print(f"{json.dumps(changes)}: validation UA {np.mean(scores):.3f} ± {np.std(scores):.3f} "
-              f"over folds {args.folds}, {time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+              f"over folds {folds}, {time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+        if tess_scores:
+            print(f"  TESS UA (seven emotions) {np.mean(tess_scores):.3f}", flush=True)
         if robust:
             mean = np.mean(robust, axis=0)
             print(f"  robustness (validation UA, mean over folds): all conditions {mean.mean():.3f}; "
                   + "  ".join(f"{k} {v:.3f}" for k, v in zip(robust[0].index, mean, strict=True)),
                   flush=True)  # fmt: skip
+
+
+def tess_clips() -> dict:
+    """TESS's clips as log-mel features (what our model reads), and their emotions."""
+    import os
+    from pathlib import Path
+
+    from ser.features import FeatureParams, map_in_processes
+    from ser.tess import tess_index
+
+    frame = tess_index(Path(os.environ["TESS_DIR"]))
+    clips = {"emotion": frame["emotion"].to_numpy()}
+    jobs = [(path, FeatureParams.of("logmel")) for path in frame["path"]]
+    clips["logmel"] = np.stack(list(map_in_processes(_tess_features, jobs, chunksize=16)))
+    return clips
+
+
+def _tess_features(job):
+    from ser.audio import load_audio
+    from ser.config import SAMPLE_RATE
+    from ser.features import feature_matrix
+
+    path, params = job
+    return feature_matrix(load_audio(path, SAMPLE_RATE), params).astype(np.float32)
+
+
+def tess_uar(model, tess: dict, kind: str) -> float:
+    """UA over TESS's seven emotions (argmax over those seven)."""
+    from ser.config import EMOTION_NAMES
+    from ser.scoring import unweighted_accuracy
+    from ser.tess import seven_way
+    from ser.training import predict_proba
+
+    answers = seven_way(predict_proba(model, tess[kind]), list(EMOTION_NAMES))
+    return unweighted_accuracy(tess["emotion"], answers)
 
 
 def validation_robustness(model, spec, index, split, seed: int):

@@ -107,9 +107,11 @@ def test_targets_pass_and_fail_from_the_numbers():
     from .conftest import make_metrics
 
     rows = {(r["model"], r["target"].split(" (")[0]): r for r in target_rows(make_metrics(0.63))}
-    assert rows[("cnn", "random split: accuracy ≥ 85%")]["result"] == "pass"
+    # the random targets judge the model chosen for the random split, over its seeds
+    assert rows[("cnn_random_split", "random split: accuracy ≥ 85%")]["result"] == "pass"
+    assert ("cnn", "random split: accuracy ≥ 85%") not in rows
     assert rows[("bilstm", "random split: accuracy ≥ 85%")]["result"] == "fail"
-    assert rows[("cnn", "speaker-independent UA ≥ 0.62")]["result"] == "pass"
+    assert rows[("cnn", "speaker-independent UA ≥ 0.63")]["result"] == "pass"
     assert rows[("cnn", "speaker-independent UA ≥ 0.65")]["result"] == "fail"
     margin = rows[("cnn", "speaker-independent UA above egemaps_svm by ≥ 0.10")]
     assert margin["value"] == pytest.approx(0.13) and margin["result"] == "pass"

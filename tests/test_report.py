@@ -34,7 +34,7 @@ def test_abstract_reads_numbers_from_metrics():
         assert shown in text, shown
     assert "misses" not in text
     short = " ".join(abstract(make_metrics(ours_si=0.6)))
-    assert "misses" in short and "UA ≥ 0.62 (required)" in short
+    assert "misses" in short and "UA ≥ 0.63 (required)" in short
     assert "QUICK" not in text and "QUICK" in " ".join(abstract(make_metrics(quick=True)))
     assert "calibration" not in text  # older metrics without the trust sections
 

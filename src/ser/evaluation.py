@@ -26,6 +26,7 @@ from sklearn.metrics import (
 )
 
 from ser.config import EMOTION_NAMES
+from ser.plan import RANDOM_SPLIT_SUFFIX
 from ser.scoring import per_class_recall, unweighted_accuracy
 
 HEADLINE = ("accuracy", "uar", "macro_f1")
@@ -33,9 +34,9 @@ CHANCE_UA = 1 / len(EMOTION_NAMES)  # UA of any constant or random guess
 # The original project's claims on its random split (speaker-dependent).
 ORIGINAL_TARGETS = {"accuracy": 0.85, "macro_f1": 0.85, "min_class_recall": 0.75}
 # Speaker-independent mean UA: required, and the aim (beats published from-scratch results).
-SI_UA_REQUIRED, SI_UA_AIM = 0.62, 0.65
+SI_UA_REQUIRED, SI_UA_AIM = 0.63, 0.65  # issue 15
 BASELINE_MARGIN = 0.10  # our model must beat each hand-crafted baseline by this much UA
-TRAINING_MINUTES_TARGET = 8.0  # our model: the random split plus every speaker-independent fold
+TRAINING_MINUTES_TARGET = 8.0  # one model of ours: every speaker-independent fold
 
 
 # --- one set of predictions scored ---------------------------------------------------
@@ -187,6 +188,8 @@ class Metrics:
     clean_choice: str = ""  # the winner on clean validation clips, before the robustness stage
     robustness_selection: list[dict] = field(default_factory=list)  # validation UA per condition
     tess: dict = field(default_factory=dict)  # ser.tess.TessResult.record(); empty without TESS_DIR
+    random_model: str = ""  # the random split's own model (chosen on its validation clips)
+    random_selection: list[dict] = field(default_factory=list)  # its candidates' validation UA
 
     @property
     def members(self) -> int:
@@ -212,6 +215,7 @@ class Metrics:
             record["plan"], record.get("versions", {}), record.get("calibration", {}),
             record.get("robustness", {}), record.get("clean_choice", ""),
             record.get("robustness_selection", []), record.get("tess", {}),
+            record.get("random_model", ""), record.get("random_selection", []),
         )  # fmt: skip
 
     def si(self, name: str) -> ProtocolResult:
@@ -241,6 +245,7 @@ def confusion_matrices(
         f"{name}, {protocol.replace('_', '-')}": confusion(frame["emotion"], frame["predicted"])
         for name in models
         for protocol in protocols
+        if f"{name}/{protocol}" in predictions  # a model chosen for one protocol has only that
         for frame in [predictions[f"{name}/{protocol}"]]
     }
 
@@ -280,7 +285,9 @@ def _mean_std(result: ProtocolResult, key: str) -> str:
     return f"{result.mean[key]:.3f}"
 
 
-def comparison_table(metrics: Metrics, roles=("ours", "reference", "baseline")) -> pd.DataFrame:
+def comparison_table(
+    metrics: Metrics, roles=("ours", "ours, random split", "reference", "baseline")
+) -> pd.DataFrame:
     """UA, accuracy and macro-F1 of each model per protocol (mean ± std over folds)."""
     rows = []
     for name, model in metrics.models.items():
@@ -296,10 +303,25 @@ def comparison_table(metrics: Metrics, roles=("ours", "reference", "baseline")) 
     )
 
 
+def random_selection_table(metrics: Metrics) -> pd.DataFrame:
+    """The random split's candidates and their UA on its validation clips (no test data)."""
+    chosen = metrics.random_model.removesuffix(RANDOM_SPLIT_SUFFIX)
+    rows = [
+        {"candidate": row["candidate"], "validation UA": round(row["validation_uar"], 3),
+         "chosen": "✓" if row["candidate"] == chosen else ""}
+        for row in metrics.random_selection
+    ]  # fmt: skip
+    return pd.DataFrame(rows).set_index("candidate") if rows else pd.DataFrame()
+
+
 def seed_table(metrics: Metrics) -> pd.DataFrame:
-    """Our model's single models per protocol: each seed's mean-over-folds UA, mean ± std."""
+    """Our single models per protocol (for the random split, the model chosen for it): each
+    seed's mean-over-folds UA, and UA and accuracy mean ± std over seeds."""
     rows = []
-    for protocol, spread in metrics.models[metrics.ours].seeds.items():
+    spreads = dict(metrics.models[metrics.ours].seeds)
+    if metrics.random_model:
+        spreads.update(metrics.models[metrics.random_model].seeds)
+    for protocol, spread in spreads.items():
         row = {"protocol": protocol}
         row.update(
             {
@@ -308,6 +330,9 @@ def seed_table(metrics: Metrics) -> pd.DataFrame:
             }
         )
         row["UA mean ± std over seeds"] = f"{spread.mean['uar']:.3f} ± {spread.std['uar']:.3f}"
+        row["accuracy mean ± std over seeds"] = (
+            f"{spread.mean['accuracy']:.3f} ± {spread.std['accuracy']:.3f}"
+        )
         rows.append(row)
     return pd.DataFrame(rows).set_index("protocol")
 
@@ -346,17 +371,21 @@ def fold_table(result: ProtocolResult) -> pd.DataFrame:
 def target_rows(metrics: Metrics) -> list[dict]:
     """Each target: what it asks, the value reached, and pass or fail."""
     rows = []
-    for name in (metrics.ours, metrics.reference):
+    for name in (metrics.random_model or metrics.ours, metrics.reference):
         random = metrics.models[name].protocols.get("random")
         if random is None:
             continue
         recall = random.pooled.per_class_recall
         worst = min(recall, key=recall.get)
+        # Accuracy and F1 over every seed trained (mean), where there are several.
+        spread = metrics.models[name].seeds.get("random")
+        headline = spread.mean if spread else random.mean
+        over = f" (mean of {len(spread.seeds)} seeds)" if spread and len(spread.seeds) > 1 else ""
         for target, value, threshold in (
-            (f"random split: accuracy ≥ {ORIGINAL_TARGETS['accuracy']:.0%}", random.mean["accuracy"],
-             ORIGINAL_TARGETS["accuracy"]),
-            (f"random split: macro-F1 ≥ {ORIGINAL_TARGETS['macro_f1']:.0%}", random.mean["macro_f1"],
-             ORIGINAL_TARGETS["macro_f1"]),
+            (f"random split: accuracy ≥ {ORIGINAL_TARGETS['accuracy']:.0%}{over}",
+             headline["accuracy"], ORIGINAL_TARGETS["accuracy"]),
+            (f"random split: macro-F1 ≥ {ORIGINAL_TARGETS['macro_f1']:.0%}{over}",
+             headline["macro_f1"], ORIGINAL_TARGETS["macro_f1"]),
             (f"random split: every class recall ≥ {ORIGINAL_TARGETS['min_class_recall']:.0%} "
              f"(lowest: {worst})", recall[worst], ORIGINAL_TARGETS["min_class_recall"]),
         ):  # fmt: skip
@@ -376,12 +405,12 @@ def target_rows(metrics: Metrics) -> list[dict]:
     for row in rows:
         row["result"] = "pass" if row["value"] >= row["threshold"] else "fail"
     spent = metrics.models[metrics.ours].notes.get("training_seconds", {})
-    if spent:
+    if spent.get("speaker_independent"):
         members = metrics.members
-        per_model = len(metrics.si(metrics.ours).folds) + 1  # the random split and every fold
-        minutes = sum(spent.values()) / 60
+        per_model = len(metrics.si(metrics.ours).folds)
+        minutes = spent["speaker_independent"] / 60
         for target, value in (
-            (f"time: one model's {per_model} trainings (random + every fold) ≤ "
+            (f"time: one model's {per_model} trainings (every fold) ≤ "
              f"{TRAINING_MINUTES_TARGET:g} min", minutes / members),
             (f"time: all {members * per_model} trainings of the {members}-seed ensemble ≤ "
              f"{TRAINING_MINUTES_TARGET:g} min", minutes),

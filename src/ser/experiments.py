@@ -33,7 +33,16 @@ from ser.architectures import average_models
 from ser.calibration import Calibration, calibrate_fold
 from ser.environment import cpu_name, git_commit
 from ser.features import FeatureParams
-from ser.plan import BILSTM, CANDIDATES, CNN, ENSEMBLE_SUFFIX, SPECS, Plan, robust_variants
+from ser.plan import (
+    BILSTM,
+    CANDIDATES,
+    CNN,
+    ENSEMBLE_SUFFIX,
+    SPECS,
+    Plan,
+    random_split_candidates,
+    robust_variants,
+)  # fmt: skip
 from ser.runs import ProtocolRun, average_runs, clear_runs, save_run, write_trainings
 from ser.scoring import unweighted_accuracy
 from ser.splits import protocol_splits
@@ -240,13 +249,40 @@ def choose_robust(table: pd.DataFrame) -> str:
 
 
 def train_final(recipe: str, session: Session) -> list[ProtocolRun]:
-    """The recipe with every seed: speaker-independent (``plan.seed``'s run is the candidate
-    run, reused) and random."""
-    return [
-        session.train(recipe, protocol, seed)
-        for seed in session.plan.seeds
-        for protocol in ("speaker_independent", "random")
-    ]
+    """The recipe with every seed on the speaker-independent folds (``plan.seed``'s run is
+    the candidate run, reused)."""
+    return [session.train(recipe, "speaker_independent", seed) for seed in session.plan.seeds]
+
+
+RANDOM_RULE = (
+    "of the speaker-independent recipe and the clean candidates, the one with the highest UA "
+    "on the random split's validation clips (10% of its training clips, stratified), seed "
+    "`seed`; the first listed (the speaker-independent recipe) wins a tie"
+)
+
+
+def train_random_candidates(recipe: str, session: Session) -> dict[str, ProtocolRun]:
+    """The random split's candidates (:func:`ser.plan.random_split_candidates`), seed ``plan.seed``."""
+    return {
+        name: session.train(name, "random", session.plan.seed)
+        for name in random_split_candidates(recipe)
+    }
+
+
+def random_selection_table(runs: dict[str, ProtocolRun]) -> pd.DataFrame:
+    """Validation UA of each random-split candidate (its validation clips only; no test data)."""
+    rows = [
+        {"candidate": name, "what changes": SPECS[name].description or "—",
+         "validation UA": float(run.validation_uar[0]),
+         "validation clips": int(len(run.validation))}
+        for name, run in runs.items()
+    ]  # fmt: skip
+    return pd.DataFrame(rows).set_index("candidate")
+
+
+def train_random_final(random_recipe: str, session: Session) -> list[ProtocolRun]:
+    """The random split's choice with every seed (``plan.seed``'s run is the candidate run)."""
+    return [session.train(random_recipe, "random", seed) for seed in session.plan.seeds]
 
 
 def ensemble_table(recipe: str, session: Session) -> pd.DataFrame:
@@ -377,12 +413,14 @@ SELECTION_FILE = "selection.json"
 def record_selection(
     selection: pd.DataFrame, clean_choice: str, ensemble: bool, runs_dir: Path,
     robustness: pd.DataFrame | None = None, recipe: str | None = None,
+    random_selection: pd.DataFrame | None = None,
 ) -> Path:  # fmt: skip
     """Write the selection tables (validation scores only) and the choices, for notebook 04.
 
     ``clean_choice`` won on clean validation clips; ``recipe`` (default ``clean_choice``)
     won the robustness stage (``robustness``: :func:`robustness_selection_table`): it is
-    what our model is trained with, and what ships.
+    what our model is trained with, and what ships. ``random_selection``
+    (:func:`random_selection_table`) is the random split's own choice.
     """
     rows = [
         {"candidate": name, "description": SPECS[name].description,
@@ -398,6 +436,13 @@ def record_selection(
         record["robustness"] = [
             {"model": name, **{k: float(v) for k, v in row.items()}}
             for name, row in robustness.iterrows()
+        ]  # fmt: skip
+    if random_selection is not None:
+        record["random_recipe"] = choose(random_selection)
+        record["random_rule"] = RANDOM_RULE
+        record["random_candidates"] = [
+            {"candidate": name, "validation_uar": float(row["validation UA"])}
+            for name, row in random_selection.iterrows()
         ]  # fmt: skip
     return artifacts.write_record(record, runs_dir, SELECTION_FILE)
 

@@ -26,7 +26,7 @@ from ser.evaluation import (
 )
 from ser.experiments import ensemble_name, read_selection
 from ser.features import FeatureParams
-from ser.plan import BILSTM, CANDIDATES, CNN, SPECS, Plan, robust_variants
+from ser.plan import BILSTM, CANDIDATES, CNN, RANDOM_SPLIT_SUFFIX, SPECS, Plan, robust_variants
 from ser.runs import ProtocolRun, average_runs, load_run, run_folder
 from ser.splits import protocol_splits
 from ser.training import progress
@@ -55,19 +55,23 @@ def assemble_metrics(
         return ProtocolResult.from_predictions(run.predictions, protocol, actors)
 
     models: dict[str, ModelResult] = {}
-    protocols = ("speaker_independent", "random")
-    by_seed = {p: [result(recipe, p, seed) for seed in plan.seeds] for p in protocols}
-    spreads = {p: SeedSpread.from_results(plan.seeds, by_seed[p]) for p in protocols}
-    single = {p: by_seed[p][plan.seeds.index(plan.seed)] for p in protocols}
+    si = "speaker_independent"
+    by_seed = [result(recipe, si, seed) for seed in plan.seeds]
+    spread = SeedSpread.from_results(plan.seeds, by_seed)
+    # The speaker-independent recipe under the random split too (seed plan.seed: it is
+    # one of the random split's candidates), for the gap between the protocols.
+    single = {
+        si: by_seed[plan.seeds.index(plan.seed)],
+        "random": result(recipe, "random", plan.seed),
+    }
     if selection["ensemble"]:
         ours = ensemble_name(recipe)
-        for p in protocols:
-            predictions[f"{ours}/{p}"] = average_runs([runs[recipe, p, s] for s in plan.seeds])
+        predictions[f"{ours}/{si}"] = average_runs([runs[recipe, si, s] for s in plan.seeds])
         models[ours] = ModelResult(
             ours, "ours", f"{SPECS[recipe].summary()}; class probabilities averaged over "
             f"{len(plan.seeds)} seeds",
-            {p: ProtocolResult.from_predictions(predictions[f"{ours}/{p}"], p, actors) for p in protocols},
-            spreads,
+            {si: ProtocolResult.from_predictions(predictions[f"{ours}/{si}"], si, actors)},
+            {si: spread},
         )  # fmt: skip
         models[recipe] = ModelResult(
             recipe, "ablation", f"a single model (seed {plan.seed}) instead of the seed ensemble",
@@ -75,7 +79,16 @@ def assemble_metrics(
         )  # fmt: skip
     else:
         ours = recipe
-        models[recipe] = ModelResult(recipe, "ours", SPECS[recipe].summary(), single, spreads)
+        models[recipe] = ModelResult(recipe, "ours", SPECS[recipe].summary(), single, {si: spread})
+    random_recipe = selection.get("random_recipe", recipe)
+    random_model = random_model_name(random_recipe)
+    random_seeds = [result(random_recipe, "random", seed) for seed in plan.seeds]
+    predictions[f"{random_model}/random"] = predictions[f"{random_recipe}/random"]
+    models[random_model] = ModelResult(
+        random_model, RANDOM_ROLE, f"chosen for the random split on its validation clips: "
+        f"{SPECS[random_recipe].summary()}", {"random": random_seeds[plan.seeds.index(plan.seed)]},
+        {"random": SeedSpread.from_results(plan.seeds, random_seeds)},
+    )  # fmt: skip
     tried = [*CANDIDATES, *robust_variants(SPECS[selection["clean_choice"]])]
     for spec in tried:
         ran = run_folder(runs_dir, spec.name, "speaker_independent", plan.seed).exists()
@@ -85,6 +98,7 @@ def assemble_metrics(
                 f"the reference design: {spec.summary()}" if spec.name == CNN.name else spec.description,
                 {"speaker_independent": result(spec.name, "speaker_independent", plan.seed)},
             )  # fmt: skip
+    protocols = (si, "random")
     models[BILSTM.name] = ModelResult(
         BILSTM.name, "reference", BILSTM.description,
         {p: result(BILSTM.name, p, plan.seed) for p in protocols},
@@ -109,9 +123,11 @@ def assemble_metrics(
         )
     for (name, protocol, seed), run in runs.items():
         spent = float(sum(run.seconds.values()))
-        owners = [name] if seed == plan.seed else []
-        if name == recipe and ours != recipe:
+        owners = [name] if seed == plan.seed and name in models else []
+        if name == recipe and ours != recipe and protocol == si:
             owners.append(ours)  # the ensemble costs every seed's training
+        if name == random_recipe and protocol == "random" and seed == plan.seed:
+            owners.append(random_model)
         for owner in owners:
             by_protocol = models[owner].notes.setdefault("training_seconds", {})
             by_protocol[protocol] = by_protocol.get(protocol, 0.0) + spent
@@ -121,9 +137,18 @@ def assemble_metrics(
         selection=selection["candidates"],
         shipped=shipped, plan=plan.as_dict(), versions=versions(),
         clean_choice=selection["clean_choice"],
-        robustness_selection=selection.get("robustness", []),
+        robustness_selection=selection.get("robustness", []), random_model=random_model,
+        random_selection=selection.get("random_candidates", []),
     )  # fmt: skip
     return metrics, predictions
+
+
+RANDOM_ROLE = "ours, random split"
+
+
+def random_model_name(random_recipe: str) -> str:
+    """The random split's own model in ``metrics.json`` (its recipe may also be an ablation)."""
+    return f"{random_recipe}{RANDOM_SPLIT_SUFFIX}"
 
 
 def our_runs(plan: Plan, runs_dir: Path) -> list[ProtocolRun]:
