@@ -255,7 +255,8 @@ def train_final(recipe: str, session: Session) -> list[ProtocolRun]:
 
 
 RANDOM_RULE = (
-    "of the speaker-independent recipe and the clean candidates, the one with the highest UA "
+    "of the speaker-independent recipe, the clean candidates and the clean candidates trained "
+    "longer, the one with the highest UA "
     "on the random split's validation clips (10% of its training clips, stratified), seed "
     "`seed`; the first listed (the speaker-independent recipe) wins a tie"
 )

@@ -50,6 +50,8 @@ class ModelSpec:
     snr_db: tuple[float, float] = (0.0, 30.0)
     # Training on random excerpts of this many frames (cnn only; None: whole clips).
     excerpt_frames: int | None = None
+    # Mixup: each training clip blended with another of its batch (Beta(alpha, alpha)); 0: off.
+    mixup_alpha: float = 0.0
     description: str = field(default="", compare=False)
 
     def with_changes(self, name: str, description: str = "", **changes) -> ModelSpec:
@@ -75,6 +77,8 @@ class ModelSpec:
                 f"on {self.noise_probability:.0%} of clips, band limits on "
                 f"{self.band_limit_probability:.0%})"
             )
+        if self.mixup_alpha:
+            kinds.append(f"mixup (alpha {self.mixup_alpha:g})")
         if self.excerpt_frames:
             kinds.append(f"random excerpts of {self.excerpt_frames} frames")
         augmentation = ", ".join(kinds) or "no augmentation"

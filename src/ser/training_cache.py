@@ -49,7 +49,7 @@ MODEL_FILE = "model.keras"
 KEY_LENGTH = 24
 # Spec fields added after trainings were first keyed, with the default that means "as
 # before": at that default they are left out of the key, so earlier trainings still match.
-ADDED_SPEC_FIELDS = {"excerpt_frames": None}
+ADDED_SPEC_FIELDS = {"excerpt_frames": None, "mixup_alpha": 0.0}
 
 
 def cache_dir() -> Path:
