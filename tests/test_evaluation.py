@@ -85,7 +85,32 @@ def test_selection_reads_validation_scores_only():
             "cnn_no_augmentation": _run("cnn_no_augmentation", {1: 0.6}, 1),
         }
     )
-    assert choose(tie) == "cnn"
+    assert choose(tie) == "cnn"  # one fold: no measure of noise, the first listed wins
+
+
+def test_the_simpler_candidate_wins_within_the_noise_and_loses_beyond_it():
+    def table(cnn, plain):
+        return selection_table({"cnn": _run("cnn", cnn, 0),
+                                "cnn_no_augmentation": _run("cnn_no_augmentation", plain, 0)})  # fmt: skip
+
+    # cnn leads by 0.02 on average, but the folds disagree: within the noise
+    noisy = table({1: 0.70, 2: 0.60, 3: 0.72}, {1: 0.62, 2: 0.66, 3: 0.68})
+    assert noisy.loc["cnn_no_augmentation", "behind the best"] == pytest.approx(0.02)
+    assert noisy.loc["cnn_no_augmentation", "noise (1 SE)"] > 0.02
+    assert choose(noisy) == "cnn_no_augmentation"  # no SpecAugment: one ingredient fewer
+    # cnn leads by the same 0.02 on every fold: beyond the noise, the better one wins
+    steady = table({1: 0.70, 2: 0.60, 3: 0.72}, {1: 0.68, 2: 0.58, 3: 0.70})
+    assert steady.loc["cnn_no_augmentation", "noise (1 SE)"] == pytest.approx(0.0, abs=1e-12)
+    assert choose(steady) == "cnn"
+    # the simpler one ahead: it wins on its score alone
+    assert choose(table({1: 0.6, 2: 0.6}, {1: 0.7, 2: 0.65})) == "cnn_no_augmentation"
+
+
+def test_paired_standard_error():
+    from ser.scoring import paired_standard_error
+
+    assert paired_standard_error([0.7, 0.6], [0.6, 0.7]) == pytest.approx(0.1)
+    assert np.isnan(paired_standard_error([0.7], [0.6]))
 
 
 def test_svm_c_is_chosen_on_validation_clips_not_test():

@@ -44,7 +44,7 @@ from ser.plan import (
     robust_variants,
 )  # fmt: skip
 from ser.runs import ProtocolRun, average_runs, clear_runs, save_run, write_trainings
-from ser.scoring import unweighted_accuracy
+from ser.scoring import paired_standard_error, unweighted_accuracy
 from ser.splits import protocol_splits
 from ser.training import progress, run_protocol
 from ser.training_cache import Training, TrainingCache, describe_trainings
@@ -139,27 +139,61 @@ def train_candidates(session: Session) -> dict[str, ProtocolRun]:
 
 
 def selection_table(runs: dict[str, ProtocolRun]) -> pd.DataFrame:
-    """Validation UA (mean ± std over folds, and per fold) of each candidate. No test data."""
-    rows = []
+    """Validation UA (mean ± std over folds, and per fold) of each candidate, and how far
+    each trails the best against the noise of the judge (:func:`with_noise`). No test data."""
+    rows, per_fold = [], {}
     for name, run in runs.items():
-        scores = [run.validation_uar[fold] for fold in sorted(run.validation_uar)]
+        folds = sorted(run.validation_uar)
+        per_fold[name] = [run.validation_uar[fold] for fold in folds]
         rows.append({
             "candidate": name, "what changes": SPECS[name].description if name != CNN.name else "—",
-            "validation UA": float(np.mean(scores)), "± std over folds": float(np.std(scores)),
-            **{f"fold {fold}": run.validation_uar[fold] for fold in sorted(run.validation_uar)},
+            "validation UA": float(np.mean(per_fold[name])),
+            "± std over folds": float(np.std(per_fold[name])),
+            **{f"fold {fold}": run.validation_uar[fold] for fold in folds},
         })  # fmt: skip
-    return pd.DataFrame(rows).set_index("candidate")
+    return with_noise(pd.DataFrame(rows).set_index("candidate"), per_fold, "validation UA")
 
 
+BEHIND = "behind the best"
+NOISE = "noise (1 SE)"
+INGREDIENTS = "ingredients"
+NOISE_RULE = (
+    "unless a simpler candidate (fewer training ingredients: SpecAugment, channel "
+    "augmentation, longer training) trails it by no more than the noise of the judge, one "
+    "standard error of their paired differences (over folds; over clips for the random "
+    "split); then the simplest such candidate wins (the first listed among equals)"
+)
 SELECTION_RULE = (
     "the candidate with the highest validation UA, averaged over the folds' validation "
-    "actors (the first listed wins a tie)"
+    f"actors, {NOISE_RULE}"
 )
 
 
-def choose(selection: pd.DataFrame) -> str:
-    """The rule: the highest mean validation UA (the first listed wins a tie)."""
-    return str(selection["validation UA"].idxmax())
+def with_noise(table: pd.DataFrame, paired: dict[str, list], score: str) -> pd.DataFrame:
+    """``table`` (one row per candidate, ``score`` its mean) with how far each candidate
+    trails the best, the standard error of their paired differences (``paired``: each
+    candidate's scores on the same folds or clips) and its ingredients."""
+    best = str(table[score].idxmax())
+    table = table.copy()
+    table[BEHIND] = table.loc[best, score] - table[score]
+    table[NOISE] = [
+        paired_standard_error(paired[best], paired[name]) if name != best else 0.0
+        for name in table.index
+    ]
+    table[INGREDIENTS] = [SPECS[name].ingredients for name in table.index]
+    return table
+
+
+def choose(table: pd.DataFrame, score: str = "validation UA") -> str:
+    """The rule of every choice: the highest ``score`` wins (the first listed wins a tie),
+    unless a simpler candidate trails it by no more than the noise (see :data:`NOISE_RULE`)."""
+    best = str(table[score].idxmax())
+    simpler = table[
+        (table[INGREDIENTS] < table.loc[best, INGREDIENTS]) & (table[BEHIND] <= table[NOISE])
+    ]
+    if simpler.empty:
+        return best
+    return str(simpler.sort_values(INGREDIENTS, kind="stable").index[0])
 
 
 def train_robust_variants(clean_choice: str, session: Session) -> list[ProtocolRun]:
@@ -229,23 +263,28 @@ ROBUSTNESS_COLUMN = "score: clean and damaged, half each"
 ROBUSTNESS_RULE = (
     "of the chosen candidate and its channel-augmentation variants, the one with the highest "
     "validation score, where clean UA and the mean UA over the damaged conditions count half "
-    "each (clean speech stays the first purpose; the first listed wins a tie)"
+    f"each (clean speech stays the first purpose), {NOISE_RULE}"
 )
 
 
 def robustness_selection_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Validation UA per condition (mean over folds), the damaged conditions' mean and the
-    score of :data:`ROBUSTNESS_RULE`, one row per model."""
-    table = frame.drop(columns="fold").groupby("model", sort=False).mean()
-    table[DAMAGED_COLUMN] = table.drop(columns="clean").mean(axis=1)
-    table[ROBUSTNESS_COLUMN] = (table["clean"] + table[DAMAGED_COLUMN]) / 2
-    return table
+    score of :data:`ROBUSTNESS_RULE`, one row per model, with the noise of the judge."""
+    scored = frame.copy()
+    scored[DAMAGED_COLUMN] = scored.drop(columns=["model", "fold", "clean"]).mean(axis=1)
+    scored[ROBUSTNESS_COLUMN] = (scored["clean"] + scored[DAMAGED_COLUMN]) / 2
+    table = scored.drop(columns="fold").groupby("model", sort=False).mean()
+    per_fold = {
+        name: part.sort_values("fold")[ROBUSTNESS_COLUMN].tolist()
+        for name, part in scored.groupby("model", sort=False)
+    }
+    return with_noise(table, per_fold, ROBUSTNESS_COLUMN)
 
 
 def choose_robust(table: pd.DataFrame) -> str:
-    """The rule (:data:`ROBUSTNESS_RULE`): the highest score, clean and damaged UA half each
-    (the first row wins a tie)."""
-    return str(table[ROBUSTNESS_COLUMN].idxmax())
+    """The rule (:data:`ROBUSTNESS_RULE`): the highest score, clean and damaged UA half each,
+    unless the simpler model is within the noise."""
+    return choose(table, ROBUSTNESS_COLUMN)
 
 
 def train_final(recipe: str, session: Session) -> list[ProtocolRun]:
@@ -256,9 +295,8 @@ def train_final(recipe: str, session: Session) -> list[ProtocolRun]:
 
 RANDOM_RULE = (
     "of the speaker-independent recipe, the clean candidates and the clean candidates trained "
-    "longer, the one with the highest UA "
-    "on the random split's validation clips (10% of its training clips, stratified), seed "
-    "`seed`; the first listed (the speaker-independent recipe) wins a tie"
+    "longer, the one with the highest UA on the random split's validation clips (10% of its "
+    f"training clips, stratified), seed `seed`, {NOISE_RULE}"
 )
 
 
@@ -278,7 +316,11 @@ def random_selection_table(runs: dict[str, ProtocolRun]) -> pd.DataFrame:
          "validation clips": int(len(run.validation))}
         for name, run in runs.items()
     ]  # fmt: skip
-    return pd.DataFrame(rows).set_index("candidate")
+    per_clip = {  # right or wrong on each validation clip, in one clip order for every candidate
+        name: run.validation.sort_values("clip_id").eval("emotion == predicted").astype(float)
+        for name, run in runs.items()
+    }  # fmt: skip
+    return with_noise(pd.DataFrame(rows).set_index("candidate"), per_clip, "validation UA")
 
 
 def train_random_final(random_recipe: str, session: Session) -> list[ProtocolRun]:

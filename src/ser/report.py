@@ -308,7 +308,10 @@ def model_card(metrics: Metrics) -> str:
     )  # fmt: skip
 
 
-SELECTION_RULE_SHORT = "the highest mean validation UA over the folds' validation actors"
+SELECTION_RULE_SHORT = (
+    "the highest mean validation UA over the folds' validation actors, unless a simpler "
+    "candidate trails it by no more than the noise of that judge"
+)
 
 
 def trust_lines(metrics: Metrics) -> list[str]:

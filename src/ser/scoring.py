@@ -1,4 +1,4 @@
-"""Unweighted accuracy (UA), computed here and nowhere else.
+"""Unweighted accuracy (UA), computed here and nowhere else, and the noise of a judge.
 
 UA is the mean of per-class recall over the classes present in the true
 labels (scikit-learn's balanced accuracy): neutral, with half the clips of the
@@ -23,3 +23,13 @@ def unweighted_accuracy(y_true, y_pred) -> float:
     """UA: the mean of per-class recall (``y_pred`` are labels, not probabilities)."""
     recall = per_class_recall(y_true, y_pred)
     return float(np.mean(list(recall.values()))) if recall else float("nan")
+
+
+def paired_standard_error(a, b) -> float:
+    """The standard error of the mean of the paired differences ``a - b`` (the same folds,
+    or the same clips, scored for two candidates): how far apart their means can land
+    by the luck of the validation data alone. NaN with fewer than two pairs."""
+    differences = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if differences.size < 2:
+        return float("nan")
+    return float(np.std(differences, ddof=1) / np.sqrt(differences.size))

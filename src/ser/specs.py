@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
+DEFAULT_EPOCHS = 60
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -35,7 +37,7 @@ class ModelSpec:
     learning_rate: float = 2e-3
     weight_decay: float = 1e-2
     label_smoothing: float = 0.1
-    epochs: int = 60
+    epochs: int = DEFAULT_EPOCHS
     batch_size: int = 32
     patience: int | None = None
     time_masks: int = 1
@@ -53,6 +55,16 @@ class ModelSpec:
     # Mixup: each training clip blended with another of its batch (Beta(alpha, alpha)); 0: off.
     mixup_alpha: float = 0.0
     description: str = field(default="", compare=False)
+
+    @property
+    def ingredients(self) -> int:
+        """How many training-time ingredients the recipe adds to the plain network
+        (SpecAugment, channel augmentation, longer training, excerpts, mixup): the
+        simpler of two candidates has fewer."""
+        return sum((
+            self.augmentation, bool(self.noise_probability or self.band_limit_probability),
+            self.epochs > DEFAULT_EPOCHS, bool(self.excerpt_frames), bool(self.mixup_alpha),
+        ))  # fmt: skip
 
     def with_changes(self, name: str, description: str = "", **changes) -> ModelSpec:
         return replace(self, name=name, description=description, **changes)
