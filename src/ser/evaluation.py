@@ -308,7 +308,9 @@ def random_selection_table(metrics: Metrics) -> pd.DataFrame:
     chosen = metrics.random_model.removesuffix(RANDOM_SPLIT_SUFFIX)
     rows = [
         {"candidate": row["candidate"], "validation UA": round(row["validation_uar"], 3),
-         "chosen": "✓" if row["candidate"] == chosen else ""}
+         "behind the best": round(row.get("behind_the_best", float("nan")), 3),
+         "noise (1 SE, over clips)": round(row.get("noise", float("nan")), 3),
+         "ingredients": row.get("ingredients"), "chosen": "✓" if row["candidate"] == chosen else ""}
         for row in metrics.random_selection
     ]  # fmt: skip
     return pd.DataFrame(rows).set_index("candidate") if rows else pd.DataFrame()

@@ -484,7 +484,9 @@ def record_selection(
         record["random_recipe"] = choose(random_selection)
         record["random_rule"] = RANDOM_RULE
         record["random_candidates"] = [
-            {"candidate": name, "validation_uar": float(row["validation UA"])}
+            {"candidate": name, "validation_uar": float(row["validation UA"]),
+             "behind_the_best": float(row[BEHIND]), "noise": float(row[NOISE]),
+             "ingredients": int(row[INGREDIENTS])}
             for name, row in random_selection.iterrows()
         ]  # fmt: skip
     return artifacts.write_record(record, runs_dir, SELECTION_FILE)
