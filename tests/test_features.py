@@ -87,6 +87,7 @@ def test_cache_hit_and_invalidation(tiny_index, tmp_path):
     assert len(list(cache.glob("mfcc_*.npz"))) == 4
 
 
+@pytest.mark.slow  # starts worker processes (make check stays under a minute)
 def test_parallel_extraction_matches_serial(tiny_index, tmp_path):
     serial = load_or_extract(tiny_index, cache_dir=tmp_path / "a", workers=1, progress=False)
     parallel = load_or_extract(tiny_index, cache_dir=tmp_path / "b", workers=2, progress=False)

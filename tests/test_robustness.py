@@ -82,6 +82,7 @@ def test_every_condition_keeps_the_audio_usable():
     assert padded.size == clip.size + 4 * RATE and not padded[: 2 * RATE].any()
 
 
+@pytest.mark.slow  # starts worker processes (make check stays under a minute)
 def test_damage_does_not_depend_on_how_many_processes_share_it(tmp_path):
     """Each clip's damage is seeded by itself: one process and two give the same windows,
     and a model is scored on them exactly as its own predictions would score it."""
