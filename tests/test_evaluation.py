@@ -178,3 +178,20 @@ def test_average_runs_and_the_ensemble_rule():
     table[ENSEMBLE_COLUMN] = [0.5, 0.6, 0.55]
     assert not choose_ensemble(table)
     assert not choose_ensemble(table[["seed 1", ENSEMBLE_COLUMN]])  # one seed: nothing to average
+
+
+def test_a_seed_ensemble_for_the_random_split_is_judged_as_it_is():
+    from dataclasses import replace
+
+    from ser.evaluation import target_rows
+
+    from .conftest import make_metrics
+
+    metrics = make_metrics(ours_random=0.80)
+    name = "cnn_ensemble_random_split"
+    ensemble = replace(metrics.models.pop("cnn_random_split"), name=name)
+    ensemble.protocols["random"].mean["accuracy"] = 0.86  # the ensemble's own, not the seeds'
+    metrics.models[name], metrics.random_model = ensemble, name
+    rows = {r["target"]: r for r in target_rows(metrics) if r["model"] == name}
+    accuracy = rows["random split: accuracy ≥ 85% (seed ensemble)"]
+    assert accuracy["value"] == pytest.approx(0.86) and accuracy["result"] == "pass"

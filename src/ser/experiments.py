@@ -328,9 +328,11 @@ def train_random_final(random_recipe: str, session: Session) -> list[ProtocolRun
     return [session.train(random_recipe, "random", seed) for seed in session.plan.seeds]
 
 
-def ensemble_table(recipe: str, session: Session) -> pd.DataFrame:
+def ensemble_table(
+    recipe: str, session: Session, protocol: str = "speaker_independent"
+) -> pd.DataFrame:
     """Validation UA per fold of each seed of the recipe and of their average (ensemble)."""
-    runs = [session.train(recipe, "speaker_independent", s) for s in session.plan.seeds]
+    runs = [session.train(recipe, protocol, s) for s in session.plan.seeds]
     columns = {f"seed {run.seed}": run.validation_uar for run in runs}
     averaged = average_runs(runs, "validation")
     columns[ENSEMBLE_COLUMN] = {
@@ -456,14 +458,16 @@ SELECTION_FILE = "selection.json"
 def record_selection(
     selection: pd.DataFrame, clean_choice: str, ensemble: bool, runs_dir: Path,
     robustness: pd.DataFrame | None = None, recipe: str | None = None,
-    random_selection: pd.DataFrame | None = None,
+    random_selection: pd.DataFrame | None = None, random_ensemble: bool = False,
 ) -> Path:  # fmt: skip
     """Write the selection tables (validation scores only) and the choices, for notebook 04.
 
     ``clean_choice`` won on clean validation clips; ``recipe`` (default ``clean_choice``)
     won the robustness stage (``robustness``: :func:`robustness_selection_table`): it is
     what our model is trained with, and what ships. ``random_selection``
-    (:func:`random_selection_table`) is the random split's own choice.
+    (:func:`random_selection_table`) is the random split's own choice, and
+    ``random_ensemble`` whether its seeds are averaged (:data:`ENSEMBLE_RULE`, on its
+    validation clips).
     """
     rows = [
         {"candidate": name, "description": SPECS[name].description,
@@ -483,6 +487,7 @@ def record_selection(
     if random_selection is not None:
         record["random_recipe"] = choose(random_selection)
         record["random_rule"] = RANDOM_RULE
+        record["random_ensemble"] = bool(random_ensemble)
         record["random_candidates"] = [
             {"candidate": name, "validation_uar": float(row["validation UA"]),
              "behind_the_best": float(row[BEHIND]), "noise": float(row[NOISE]),

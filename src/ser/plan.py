@@ -154,9 +154,8 @@ def model_name(name: str, members: int | None = None) -> str:
     """A spec's (or its seed ensemble's) name in words, e.g. "CNN with average pooling,
     channel augmentation instead of SpecAugment, 3 seeds averaged"."""
     words = []
-    if name.endswith(RANDOM_SPLIT_SUFFIX):
-        name = name[: -len(RANDOM_SPLIT_SUFFIX)]
-        words.append("chosen for the random split")
+    for_random_split = name.endswith(RANDOM_SPLIT_SUFFIX)
+    name = name.removesuffix(RANDOM_SPLIT_SUFFIX)
     if name.endswith(ENSEMBLE_SUFFIX):
         name = name[: -len(ENSEMBLE_SUFFIX)]
         words.append(f"{members} seeds averaged" if members else "seeds averaged")
@@ -169,4 +168,6 @@ def model_name(name: str, members: int | None = None) -> str:
             name = name[: -len(suffix)]
             words.insert(0, phrase)
             break
+    if for_random_split:
+        words.append("chosen for the random split")
     return ", ".join([MODEL_NAMES.get(name, name), *words])

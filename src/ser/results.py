@@ -81,12 +81,24 @@ def assemble_metrics(
         ours = recipe
         models[recipe] = ModelResult(recipe, "ours", SPECS[recipe].summary(), single, {si: spread})
     random_recipe = selection.get("random_recipe", recipe)
-    random_model = random_model_name(random_recipe)
+    random_ensemble = bool(selection.get("random_ensemble"))
+    random_model = random_model_name(random_recipe, random_ensemble)
     random_seeds = [result(random_recipe, "random", seed) for seed in plan.seeds]
-    predictions[f"{random_model}/random"] = predictions[f"{random_recipe}/random"]
+    if random_ensemble:
+        predictions[f"{random_model}/random"] = average_runs(
+            [runs[random_recipe, "random", s] for s in plan.seeds]
+        )
+        random_result = ProtocolResult.from_predictions(
+            predictions[f"{random_model}/random"], "random", actors
+        )
+        summary = f"{SPECS[random_recipe].summary()}; averaged over {len(plan.seeds)} seeds"
+    else:
+        predictions[f"{random_model}/random"] = predictions[f"{random_recipe}/random"]
+        random_result = random_seeds[plan.seeds.index(plan.seed)]
+        summary = SPECS[random_recipe].summary()
     models[random_model] = ModelResult(
         random_model, RANDOM_ROLE, f"chosen for the random split on its validation clips: "
-        f"{SPECS[random_recipe].summary()}", {"random": random_seeds[plan.seeds.index(plan.seed)]},
+        f"{summary}", {"random": random_result},
         {"random": SeedSpread.from_results(plan.seeds, random_seeds)},
     )  # fmt: skip
     tried = [*CANDIDATES, *robust_variants(SPECS[selection["clean_choice"]])]
@@ -126,7 +138,11 @@ def assemble_metrics(
         owners = [name] if seed == plan.seed and name in models else []
         if name == recipe and ours != recipe and protocol == si:
             owners.append(ours)  # the ensemble costs every seed's training
-        if name == random_recipe and protocol == "random" and seed == plan.seed:
+        if (
+            name == random_recipe
+            and protocol == "random"
+            and (random_ensemble or seed == plan.seed)
+        ):
             owners.append(random_model)
         for owner in owners:
             by_protocol = models[owner].notes.setdefault("training_seconds", {})
@@ -146,9 +162,9 @@ def assemble_metrics(
 RANDOM_ROLE = "ours, random split"
 
 
-def random_model_name(random_recipe: str) -> str:
+def random_model_name(random_recipe: str, ensemble: bool = False) -> str:
     """The random split's own model in ``metrics.json`` (its recipe may also be an ablation)."""
-    return f"{random_recipe}{RANDOM_SPLIT_SUFFIX}"
+    return f"{ensemble_name(random_recipe) if ensemble else random_recipe}{RANDOM_SPLIT_SUFFIX}"
 
 
 def our_runs(plan: Plan, runs_dir: Path) -> list[ProtocolRun]:
