@@ -138,9 +138,8 @@ def abstract(metrics: Metrics | None) -> list[str]:
             result = random_model.protocols["random"].mean
             reached = (
                 f"accuracy {_percent(result['accuracy'])} and macro-F1 "
-                f"{_percent(result['macro_f1'])} (its {len(spread.seeds)} seeds' models "
-                f"alone: accuracy {_percent(spread.mean['accuracy'])} ± "
-                f"{_percent(spread.std['accuracy'])})"
+                f"{_percent(result['macro_f1'])}; its {len(spread.seeds)} seeds' models alone "
+                f"reach {_percent(spread.mean['accuracy'])} ± {_percent(spread.std['accuracy'])}"
             )
         else:
             reached = (
@@ -151,8 +150,9 @@ def abstract(metrics: Metrics | None) -> list[str]:
         parts.append(
             "On the original random 80/20 split, where the same actors appear in training and "
             "test, the model chosen for that split on its own validation clips "
-            f"({model_name(metrics, metrics.random_model)}) reaches {reached} (BiLSTM: "
-            f"{_percent(random_ref.mean['accuracy'])} and {_percent(random_ref.mean['macro_f1'])})."
+            f"({model_name(metrics, metrics.random_model)}) reaches {reached}. The BiLSTM "
+            f"reaches {_percent(random_ref.mean['accuracy'])} and "
+            f"{_percent(random_ref.mean['macro_f1'])}."
         )
     rows = target_rows(metrics)
     passed = sum(row["result"] == "pass" for row in rows)
