@@ -261,18 +261,3 @@ def test_a_bank_epoch_draws_every_clip_once_in_one_of_its_versions():
     assert set(versions.tolist()) <= {0, 1, 2, 3} and len(set(versions.tolist())) > 1
     targets = np.concatenate([y for _, y in batches])
     assert (targets.argmax(axis=1) == clips).all()  # labels follow their clips
-
-
-def test_random_excerpt_cuts_only_while_training():
-    import numpy as np
-
-    from ser.architectures import RandomExcerpt
-
-    clips = np.arange(2 * 10 * 3, dtype="float32").reshape(2, 10, 3)
-    layer = RandomExcerpt(4, seed=1)
-    cut = np.asarray(layer(clips, training=True))
-    assert cut.shape == (2, 4, 3)
-    for clip, excerpt in zip(clips, cut, strict=True):  # consecutive frames of its own clip
-        start = int(np.flatnonzero((clip == excerpt[0]).all(axis=1))[0])
-        assert np.array_equal(clip[start : start + 4], excerpt)
-    assert np.array_equal(np.asarray(layer(clips, training=False)), clips)

@@ -160,35 +160,6 @@ class ChannelAugment(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ser")
-class RandomExcerpt(layers.Layer):
-    """Training-time excerpts: each clip of a batch cut to ``frames`` consecutive frames at
-    a random offset, so the model learns from parts of a sentence rather than its whole
-    fixed shape (and trains on fewer frames). At inference the layer passes the whole
-    clip through; the pooling after the convolutions takes any length.
-    """
-
-    def __init__(self, frames: int, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.frames, self.seed = int(frames), seed
-        self.generator = keras.random.SeedGenerator(seed)
-
-    def call(self, x, training=None):
-        total = x.shape[1]
-        if not training or total is None or self.frames >= total:
-            return x
-        batch = ops.shape(x)[0]
-        start = keras.random.randint((batch, 1), 0, total - self.frames + 1, seed=self.generator)
-        rows = start + ops.arange(self.frames)[None, :]
-        return ops.take_along_axis(x, rows[:, :, None], axis=1)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], None, input_shape[2])
-
-    def get_config(self):
-        return {**super().get_config(), "frames": self.frames, "seed": self.seed}
-
-
-@keras.saving.register_keras_serializable(package="ser")
 class StatisticsPooling(layers.Layer):
     """Mean and standard deviation over time, concatenated: ``(batch, 2 * channels)``."""
 
@@ -228,8 +199,6 @@ def _cnn(spec: ModelSpec, n_frames: int, n_features: int, adapt_on=None, seed=No
     if spec.augmentation:
         x = SpecAugment(spec.time_masks, spec.time_mask_width, spec.freq_masks,
                         spec.freq_mask_width, spec.max_shift, seed=seed, name="spec_augment")(x)  # fmt: skip
-    if spec.excerpt_frames:  # after SpecAugment, which masks the whole clip
-        x = RandomExcerpt(spec.excerpt_frames, seed=seed, name="random_excerpt")(x)
     last = len(spec.channels) - 1
     for i, (channels, kernel) in enumerate(zip(spec.channels, spec.kernel_sizes, strict=True)):
         x = layers.Conv1D(channels, kernel, padding="same", use_bias=False, name=f"conv_{i + 1}")(x)

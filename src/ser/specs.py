@@ -50,20 +50,16 @@ class ModelSpec:
     noise_probability: float = 0.0
     band_limit_probability: float = 0.0
     snr_db: tuple[float, float] = (0.0, 30.0)
-    # Training on random excerpts of this many frames (cnn only; None: whole clips).
-    excerpt_frames: int | None = None
-    # Mixup: each training clip blended with another of its batch (Beta(alpha, alpha)); 0: off.
-    mixup_alpha: float = 0.0
     description: str = field(default="", compare=False)
 
     @property
     def ingredients(self) -> int:
         """How many training-time ingredients the recipe adds to the plain network
-        (SpecAugment, channel augmentation, longer training, excerpts, mixup): the
-        simpler of two candidates has fewer."""
+        (SpecAugment, channel augmentation, longer training): the simpler of two
+        candidates has fewer."""
         return sum((
             self.augmentation, bool(self.noise_probability or self.band_limit_probability),
-            self.epochs > DEFAULT_EPOCHS, bool(self.excerpt_frames), bool(self.mixup_alpha),
+            self.epochs > DEFAULT_EPOCHS,
         ))  # fmt: skip
 
     def with_changes(self, name: str, description: str = "", **changes) -> ModelSpec:
@@ -89,10 +85,6 @@ class ModelSpec:
                 f"on {self.noise_probability:.0%} of clips, band limits on "
                 f"{self.band_limit_probability:.0%})"
             )
-        if self.mixup_alpha:
-            kinds.append(f"mixup (alpha {self.mixup_alpha:g})")
-        if self.excerpt_frames:
-            kinds.append(f"random excerpts of {self.excerpt_frames} frames")
         augmentation = ", ".join(kinds) or "no augmentation"
         return (
             f"{self.features} features, {self.normalisation} normalisation inside the model, "

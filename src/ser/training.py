@@ -146,16 +146,11 @@ class EpochLine(keras.callbacks.Callback):
 class VersionDraws(keras.utils.PyDataset):
     """Batches from a bank of versions of every training clip (``(versions, clips, ...)``):
     each epoch draws one version per clip and shuffles, so an epoch costs what one pass
-    over the clips costs.
+    over the clips costs."""
 
-    With ``mixup_alpha`` each clip of a batch is blended with another clip of the batch,
-    features and one-hot targets alike, by a weight drawn from Beta(alpha, alpha)."""
-
-    def __init__(self, bank: np.ndarray, targets: np.ndarray, batch_size: int, seed: int,
-                 mixup_alpha: float = 0.0):  # fmt: skip
+    def __init__(self, bank: np.ndarray, targets: np.ndarray, batch_size: int, seed: int):
         super().__init__()
         self.bank, self.targets, self.batch_size = bank, targets, batch_size
-        self.seed, self.mixup_alpha, self.epoch = seed, mixup_alpha, -1
         self.rng = np.random.default_rng(seed)
         self.on_epoch_end()
 
@@ -164,20 +159,12 @@ class VersionDraws(keras.utils.PyDataset):
 
     def on_epoch_end(self) -> None:
         n = self.bank.shape[1]
-        self.epoch += 1
         self.order = self.rng.permutation(n)
         self.version = self.rng.integers(0, self.bank.shape[0], size=n)
 
     def __getitem__(self, batch: int):
         clips = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
-        x, y = self.bank[self.version[clips], clips], self.targets[clips]
-        if self.mixup_alpha:
-            rng = np.random.default_rng([self.seed, self.epoch, batch])  # order-independent
-            weight = rng.beta(self.mixup_alpha, self.mixup_alpha, size=len(clips))
-            partner = rng.permutation(len(clips))
-            x = weight[:, None, None] * x + (1 - weight[:, None, None]) * x[partner]
-            y = weight[:, None] * y + (1 - weight[:, None]) * y[partner]
-        return x.astype(np.float32), y.astype(np.float32)
+        return self.bank[self.version[clips], clips], self.targets[clips]
 
 
 def train_model(
@@ -214,10 +201,11 @@ def train_model(
             )
         )
     targets = keras.utils.to_categorical(y_train, N_CLASSES)
-    if bank is not None or spec.mixup_alpha:
-        draws = VersionDraws(bank if bank is not None else x_train[None], targets,
-                             spec.batch_size, seed, spec.mixup_alpha)  # fmt: skip
-        history = model.fit(draws, epochs=spec.epochs, callbacks=callbacks, verbose=0)
+    if bank is not None:
+        history = model.fit(
+            VersionDraws(bank, targets, spec.batch_size, seed), epochs=spec.epochs,
+            callbacks=callbacks, verbose=0,
+        )  # fmt: skip
     else:
         history = model.fit(
             x_train, targets, epochs=spec.epochs, batch_size=spec.batch_size, shuffle=True,

@@ -47,9 +47,6 @@ DEFAULT_CACHE_DIR = DATA_DIR / "cache" / "trainings"
 ENTRY_FILE = "training.json"
 MODEL_FILE = "model.keras"
 KEY_LENGTH = 24
-# Spec fields added after trainings were first keyed, with the default that means "as
-# before": at that default they are left out of the key, so earlier trainings still match.
-ADDED_SPEC_FIELDS = {"excerpt_frames": None, "mixup_alpha": 0.0}
 
 
 def cache_dir() -> Path:
@@ -92,9 +89,6 @@ def key_ingredients(
     spec_fields = {f.name: getattr(spec, f.name) for f in fields(spec)}
     for label_only in ("name", "description"):  # renaming a spec does not change its training
         spec_fields.pop(label_only, None)
-    for added, default in ADDED_SPEC_FIELDS.items():  # absent from older keys: keep them valid
-        if spec_fields.get(added) == default:
-            spec_fields.pop(added)
     parts = {part: getattr(split, part) for part in ("train", "validation", "test")}
     used = np.concatenate(list(parts.values()))
     return {
