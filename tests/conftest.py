@@ -152,4 +152,5 @@ def make_metrics(ours_si=0.7, ours_random=0.9, bilstm_si=0.4, baseline_si=0.5, q
                   "validation_uar_std": 0.05}]  # fmt: skip
     return Metrics(models, "cnn", "cnn", "bilstm", selection, shipped, {"seed": 1, "quick": quick},
                    random_model="cnn_random_split",
-                   random_selection=[{"candidate": "cnn", "validation_uar": 0.8}])  # fmt: skip
+                   random_selection=[{"candidate": "cnn", "validation_uar": 0.8, "behind_the_best": 0.0,
+                                     "noise": 0.0, "ingredients": 1, "chosen": True}])  # fmt: skip

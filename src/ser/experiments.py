@@ -485,13 +485,13 @@ def record_selection(
             for name, row in robustness.iterrows()
         ]  # fmt: skip
     if random_selection is not None:
-        record["random_recipe"] = choose(random_selection)
+        record["random_recipe"] = random_recipe = choose(random_selection)
         record["random_rule"] = RANDOM_RULE
         record["random_ensemble"] = bool(random_ensemble)
         record["random_candidates"] = [
             {"candidate": name, "validation_uar": float(row["validation UA"]),
              "behind_the_best": float(row[BEHIND]), "noise": float(row[NOISE]),
-             "ingredients": int(row[INGREDIENTS])}
+             "ingredients": int(row[INGREDIENTS]), "chosen": name == random_recipe}
             for name, row in random_selection.iterrows()
         ]  # fmt: skip
     return artifacts.write_record(record, runs_dir, SELECTION_FILE)

@@ -17,6 +17,7 @@ from ser import artifacts
 from ser.baselines import BASELINE_DESCRIPTIONS, baseline_predictions
 from ser.environment import versions
 from ser.evaluation import (
+    RANDOM_ROLE,
     Metrics,
     ModelResult,
     ProtocolResult,
@@ -54,6 +55,13 @@ def assemble_metrics(
             predictions[f"{name}/{protocol}"] = run.predictions
         return ProtocolResult.from_predictions(run.predictions, protocol, actors)
 
+    def averaged(name: str, protocol: str, key: str) -> ProtocolResult:
+        """The seeds' probabilities of ``name`` averaged: a seed ensemble, kept as ``key``."""
+        predictions[f"{key}/{protocol}"] = average_runs(
+            [runs[name, protocol, seed] for seed in plan.seeds]
+        )
+        return ProtocolResult.from_predictions(predictions[f"{key}/{protocol}"], protocol, actors)
+
     models: dict[str, ModelResult] = {}
     si = "speaker_independent"
     by_seed = [result(recipe, si, seed) for seed in plan.seeds]
@@ -66,12 +74,9 @@ def assemble_metrics(
     }
     if selection["ensemble"]:
         ours = ensemble_name(recipe)
-        predictions[f"{ours}/{si}"] = average_runs([runs[recipe, si, s] for s in plan.seeds])
         models[ours] = ModelResult(
             ours, "ours", f"{SPECS[recipe].summary()}; class probabilities averaged over "
-            f"{len(plan.seeds)} seeds",
-            {si: ProtocolResult.from_predictions(predictions[f"{ours}/{si}"], si, actors)},
-            {si: spread},
+            f"{len(plan.seeds)} seeds", {si: averaged(recipe, si, ours)}, {si: spread},
         )  # fmt: skip
         models[recipe] = ModelResult(
             recipe, "ablation", f"a single model (seed {plan.seed}) instead of the seed ensemble",
@@ -85,12 +90,7 @@ def assemble_metrics(
     random_model = random_model_name(random_recipe, random_ensemble)
     random_seeds = [result(random_recipe, "random", seed) for seed in plan.seeds]
     if random_ensemble:
-        predictions[f"{random_model}/random"] = average_runs(
-            [runs[random_recipe, "random", s] for s in plan.seeds]
-        )
-        random_result = ProtocolResult.from_predictions(
-            predictions[f"{random_model}/random"], "random", actors
-        )
+        random_result = averaged(random_recipe, "random", random_model)
         summary = f"{SPECS[random_recipe].summary()}; averaged over {len(plan.seeds)} seeds"
     else:
         predictions[f"{random_model}/random"] = predictions[f"{random_recipe}/random"]
@@ -157,9 +157,6 @@ def assemble_metrics(
         random_selection=selection.get("random_candidates", []),
     )  # fmt: skip
     return metrics, predictions
-
-
-RANDOM_ROLE = "ours, random split"
 
 
 def random_model_name(random_recipe: str, ensemble: bool = False) -> str:
