@@ -85,27 +85,16 @@ def main() -> None:
 
 
 def tess_clips() -> dict:
-    """TESS's clips as log-mel features (what our model reads), and their emotions."""
-    import os
-    from pathlib import Path
+    """TESS's clips as log-mel features (what our model reads; from the feature cache, as
+    notebook 04 reads them), and their emotions."""
+    from ser.tess import tess_index, tess_root
 
-    from ser.features import FeatureParams, map_in_processes
-    from ser.tess import tess_index
-
-    frame = tess_index(Path(os.environ["TESS_DIR"]))
-    clips = {"emotion": frame["emotion"].to_numpy()}
-    jobs = [(path, FeatureParams.of("logmel")) for path in frame["path"]]
-    clips["logmel"] = np.stack(list(map_in_processes(_tess_features, jobs, chunksize=16)))
-    return clips
-
-
-def _tess_features(job):
-    from ser.audio import load_audio
-    from ser.config import SAMPLE_RATE
-    from ser.features import feature_matrix
-
-    path, params = job
-    return feature_matrix(load_audio(path, SAMPLE_RATE), params).astype(np.float32)
+    root = tess_root()
+    if root is None:
+        raise SystemExit("--tess needs TESS_DIR (the TESS folder with manifest.csv)")
+    frame = tess_index(root)
+    features = load_features(frame, kinds=("logmel",), progress=False)
+    return {"emotion": frame["emotion"].to_numpy(), "logmel": features["logmel"].features}
 
 
 def tess_uar(model, tess: dict, kind: str) -> float:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from jupyter_server._tz import utcnow
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import ensure_async
 from tornado import web
@@ -94,8 +95,6 @@ class DemoKernelManager(AsyncMappingKernelManager):
         """One culling pass. A kernel waiting in the pool counts as active, so a visitor's
         idle time starts when the visitor takes it, not when it was preheated (else a
         kernel that waited longer than ``orphan_timeout`` is culled mid page load)."""
-        from jupyter_server._tz import utcnow
-
         for kernel_id in self.preheated_kernel_ids():
             if kernel_id in self._kernels:
                 self._kernels[kernel_id].last_activity = utcnow()
@@ -106,12 +105,8 @@ class DemoKernelManager(AsyncMappingKernelManager):
         connections = self._kernel_connections.get(kernel_id, 0)
         busy = getattr(kernel, "execution_state", None) == "busy"  # e.g. still rendering the page
         if kernel is not None and not connections and not busy and hasattr(kernel, "last_activity"):
-            from jupyter_server._tz import utcnow
-
             idle = utcnow() - kernel.last_activity
-            if idle > timedelta(seconds=self.orphan_timeout) and kernel_id not in (
-                self.preheated_kernel_ids()
-            ):
+            if idle > timedelta(seconds=self.orphan_timeout):  # pool kernels are stamped active
                 self.log.info("culling kernel %s: no page connected for %s", kernel_id, idle)
                 await ensure_async(self.shutdown_kernel(kernel_id))
                 return
