@@ -54,4 +54,9 @@ def test_page_loads_beyond_the_cap_are_told_busy_and_kernels_are_culled(tmp_path
         while kernels(server) > 1 and time.monotonic() < deadline:
             time.sleep(1)  # the orphans are culled; only the preheated kernel stays
         assert kernels(server) <= 1
-        assert status_of(url) == 200  # room again
+        # Room again once the last visitor's kernel has gone and the pool is refilled (the
+        # one kernel left may still be a visitor's, culled a pass later than the first).
+        deadline = time.monotonic() + 60
+        while (status := status_of(url)) != 200 and time.monotonic() < deadline:
+            time.sleep(2)
+        assert status == 200
