@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ser.config import PROJECT_ROOT
-from ser.notebooks import declared_parameters, execute
+from ser.notebooks import KERNEL_NAME, declared_parameters, execute
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -83,3 +83,27 @@ def test_the_app_page_is_one_call_served_on_localhost():
     assert "--show_tracebacks=False" in command
     (cell,) = nbformat.read(APP_NOTEBOOK, as_version=4).cells
     assert "from ser.demo import app" in cell.source and "app()" in cell.source
+
+
+def test_an_interrupted_or_failed_run_leaves_no_executed_notebook(tmp_path):
+    """make takes an existing executed notebook for finished: a run that fails (or is
+    interrupted) must not leave one, only a `.failed` copy to read."""
+    import nbformat
+    import papermill
+
+    source = tmp_path / "broken.ipynb"
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("1 / 0")]
+    notebook.cells[0].metadata["tags"] = ["parameters"]
+    notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_NAME,
+                                       "language": "python"}  # fmt: skip
+    nbformat.write(notebook, source)
+    output = tmp_path / "reports" / "broken.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError):
+        execute(source, output, {"x": 2})
+    assert not output.exists()
+    assert "ZeroDivisionError" in (output.parent / "broken.failed.ipynb").read_text()
+    notebook.cells[1].source = "y = x"
+    nbformat.write(notebook, source)
+    assert execute(source, output, {"x": 2}) == {"x": 2} and output.exists()
+    assert not list(output.parent.glob("*.partial.*"))

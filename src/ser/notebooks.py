@@ -106,17 +106,28 @@ def execute(source: str | Path, output: str | Path, parameters: dict | None = No
     """Run ``source`` into ``output`` with the parameters it declares; return those."""
     wanted = declared_parameters(source)
     used = {k: v for k, v in (parameters or {}).items() if k in wanted and v not in (None, "")}
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    papermill.execute_notebook(
-        str(source),
-        str(output),
-        parameters=used,
-        kernel_name=KERNEL_NAME,
-        cwd=str(Path(source).resolve().parent),
-        progress_bar=False,
-        log_output=False,
-        kernel_manager_class=QuietKernelManager,
-    )
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # papermill writes its output as it goes: into a side file, renamed only once every
+    # cell has run, so an interrupted run (Ctrl-C, a killed make) never leaves an executed
+    # notebook that make would take for finished, and the next `make report` runs it again.
+    partial = output.with_name(f"{output.stem}.partial{output.suffix}")
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(partial),
+            parameters=used,
+            kernel_name=KERNEL_NAME,
+            cwd=str(Path(source).resolve().parent),
+            progress_bar=False,
+            log_output=False,
+            kernel_manager_class=QuietKernelManager,
+        )
+    except BaseException:
+        if partial.exists():  # keep the failed run for reading, under a name make ignores
+            partial.replace(output.with_name(f"{output.stem}.failed{output.suffix}"))
+        raise
+    partial.replace(output)
     return used
 
 
