@@ -115,7 +115,7 @@ lint: $(STAMP) ## Check style with ruff
 	$(PY) -m ruff format --check src tests bench
 
 clean: ## Remove executed notebooks and HTML of this OUT, caches (keeps .venv, data, the training cache and models)
-	rm -f $(EXECUTED) $(PAGES)
+	rm -f $(EXECUTED) $(PAGES) $(REPORTS)/*.partial.ipynb $(REPORTS)/*.failed.ipynb
 	rm -rf .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
 

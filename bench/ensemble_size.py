@@ -20,7 +20,7 @@ import numpy as np
 from ser.artifacts import read_record
 from ser.config import RUNS_DIR
 from ser.runs import average_runs, load_run
-from ser.scoring import unweighted_accuracy
+from ser.scoring import ua_per_fold
 
 
 def subset_scores(runs_dir: Path, spec: str, protocol: str) -> dict[int, list[float]]:
@@ -31,11 +31,7 @@ def subset_scores(runs_dir: Path, spec: str, protocol: str) -> dict[int, list[fl
     for k in range(1, len(seeds) + 1):
         for subset in itertools.combinations(seeds, k):
             averaged = average_runs([runs[s] for s in subset], part="validation")
-            per_fold = [
-                unweighted_accuracy(group["emotion"], group["predicted"])
-                for _, group in averaged.groupby("fold")
-            ]
-            scores.setdefault(k, []).append(float(np.mean(per_fold)))
+            scores.setdefault(k, []).append(float(np.mean(list(ua_per_fold(averaged).values()))))
     return scores
 
 

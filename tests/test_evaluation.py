@@ -195,3 +195,14 @@ def test_a_seed_ensemble_for_the_random_split_is_judged_as_it_is():
     rows = {r["target"]: r for r in target_rows(metrics) if r["model"] == name}
     accuracy = rows["random split: accuracy ≥ 85% (seed ensemble)"]
     assert accuracy["value"] == pytest.approx(0.86) and accuracy["result"] == "pass"
+
+
+def test_ua_per_fold_scores_each_fold_on_its_own_clips():
+    from ser.scoring import ua_per_fold
+
+    frame = pd.DataFrame({
+        "fold": [1, 1, 1, 2, 2],
+        "emotion": ["sad", "sad", "angry", "sad", "angry"],
+        "predicted": ["sad", "angry", "angry", "angry", "angry"],
+    })  # fmt: skip
+    assert ua_per_fold(frame) == {1: pytest.approx(0.75), 2: pytest.approx(0.5)}

@@ -107,3 +107,4 @@ def test_an_interrupted_or_failed_run_leaves_no_executed_notebook(tmp_path):
     nbformat.write(notebook, source)
     assert execute(source, output, {"x": 2}) == {"x": 2} and output.exists()
     assert not list(output.parent.glob("*.partial.*"))
+    assert not (output.parent / "broken.failed.ipynb").exists()

@@ -44,7 +44,7 @@ from ser.plan import (
     robust_variants,
 )  # fmt: skip
 from ser.runs import ProtocolRun, average_runs, clear_runs, save_run, write_trainings
-from ser.scoring import paired_standard_error, unweighted_accuracy
+from ser.scoring import paired_standard_error, ua_per_fold
 from ser.splits import protocol_splits
 from ser.training import progress, run_protocol
 from ser.training_cache import Training, TrainingCache, describe_trainings
@@ -334,11 +334,7 @@ def ensemble_table(
     """Validation UA per fold of each seed of the recipe and of their average (ensemble)."""
     runs = [session.train(recipe, protocol, s) for s in session.plan.seeds]
     columns = {f"seed {run.seed}": run.validation_uar for run in runs}
-    averaged = average_runs(runs, "validation")
-    columns[ENSEMBLE_COLUMN] = {
-        int(fold): unweighted_accuracy(part["emotion"], part["predicted"])
-        for fold, part in averaged.groupby("fold")
-    }
+    columns[ENSEMBLE_COLUMN] = ua_per_fold(average_runs(runs, "validation"))
     table = pd.DataFrame(columns).rename_axis("fold")
     table.loc["mean"] = table.mean()
     return table

@@ -112,6 +112,7 @@ def execute(source: str | Path, output: str | Path, parameters: dict | None = No
     # cell has run, so an interrupted run (Ctrl-C, a killed make) never leaves an executed
     # notebook that make would take for finished, and the next `make report` runs it again.
     partial = output.with_name(f"{output.stem}.partial{output.suffix}")
+    failed = output.with_name(f"{output.stem}.failed{output.suffix}")
     try:
         papermill.execute_notebook(
             str(source),
@@ -125,9 +126,10 @@ def execute(source: str | Path, output: str | Path, parameters: dict | None = No
         )
     except BaseException:
         if partial.exists():  # keep the failed run for reading, under a name make ignores
-            partial.replace(output.with_name(f"{output.stem}.failed{output.suffix}"))
+            partial.replace(failed)
         raise
     partial.replace(output)
+    failed.unlink(missing_ok=True)  # an earlier failure's copy no longer describes the output
     return used
 
 

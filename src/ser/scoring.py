@@ -25,6 +25,14 @@ def unweighted_accuracy(y_true, y_pred) -> float:
     return float(np.mean(list(recall.values()))) if recall else float("nan")
 
 
+def ua_per_fold(predictions) -> dict[int, float]:
+    """UA of each fold of a prediction frame (columns ``fold``, ``emotion``, ``predicted``)."""
+    return {
+        int(fold): unweighted_accuracy(part["emotion"], part["predicted"])
+        for fold, part in predictions.groupby("fold")
+    }
+
+
 def paired_standard_error(a, b) -> float:
     """The standard error of the mean of the paired differences ``a - b`` (the same folds,
     or the same clips, scored for two candidates): how far apart their means can land
