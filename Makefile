@@ -64,7 +64,7 @@ $(REPORTS)/%.html $(REPORTS)/%.code.html: $(REPORTS)/%.ipynb $(PKG)/pages.py
 # nothing); within 03, only the trainings whose cache key changed run again.
 RUNNER := $(addprefix $(PKG)/,config.py environment.py notebooks.py download.py dataset.py)
 FEATURE_CODE := $(addprefix $(PKG)/,audio.py features.py)
-TRAINING_CODE := $(addprefix $(PKG)/,specs.py plan.py architectures.py training.py \
+TRAINING_CODE := $(addprefix $(PKG)/,specs.py plan.py architectures.py augmentation.py training.py \
   training_cache.py runs.py artifacts.py experiments.py splits.py scoring.py calibration.py \
   robustness.py predict.py)
 EVALUATION_CODE := $(addprefix $(PKG)/,evaluation.py results.py baselines.py report.py tess.py)

@@ -102,13 +102,12 @@ def test_every_candidate_builds_and_round_trips_in_safe_mode(tmp_path):
         assert not list(folder.glob("*.pkl")) and not (folder / "scaler.json").exists()
 
 
-def test_candidates_differ_from_ours_in_one_ingredient():
-    ours = CANDIDATES[0]
-    assert ours == CNN
-    for spec in CANDIDATES[1:]:
+def test_candidates_differ_from_the_reference_design_in_one_ingredient():
+    assert CANDIDATES
+    for spec in CANDIDATES:
         changed = [
             key for key, value in spec.as_dict().items()
-            if key not in ("name", "description") and value != ours.as_dict()[key]
+            if key not in ("name", "description") and value != CNN.as_dict()[key]
         ]  # fmt: skip
         assert len(changed) == 1, (spec.name, changed)
 
@@ -134,7 +133,7 @@ def test_plan_caps_epochs_folds_and_seeds(quick, epochs):
             and plan.spec("cnn").epochs == QUICK_EPOCHS == 2
         )
     else:
-        assert plan.folds == [1, 2, 3, 4, 5, 6] and plan.seeds == [7, 8, 9]
+        assert plan.folds == [1, 2, 3, 4, 5, 6] and plan.seeds == [7, 8]
         assert plan.spec("cnn").epochs == (5 if epochs else CNN.epochs)
         assert plan.spec("bilstm").epochs == (5 if epochs else BILSTM.epochs)
     assert Plan.from_dict(plan.as_dict()) == plan
@@ -251,8 +250,8 @@ def test_channel_augment_band_limit_empties_the_top_bands():
 def test_a_bank_epoch_draws_every_clip_once_in_one_of_its_versions():
     from ser.training import VersionDraws
 
-    bank = np.stack([np.full((10, 2, 3), version, np.float32) for version in range(4)])
-    bank[:, :, 0, 0] = np.arange(10)  # which clip
+    bank = np.stack([np.full((10, 2, 3), version, np.float32) for version in range(4)], axis=1)
+    bank[:, :, 0, 0] = np.arange(10)[:, None]  # which clip
     draws = VersionDraws(bank, np.eye(10, dtype=np.float32), batch_size=4, seed=0)
     batches = [draws[i] for i in range(len(draws))]
     clips = np.concatenate([x[:, 0, 0] for x, _ in batches])

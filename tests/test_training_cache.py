@@ -61,6 +61,7 @@ def test_every_key_ingredient_changes_the_key(monkeypatch):
         "a spec field": key_of(spec=replace(TINY, dropout=0.31)),
         "the epochs": key_of(spec=replace(TINY, epochs=2)),
         "the augmentation": key_of(spec=replace(TINY, augmentation=False)),
+        "the waveform versions": key_of(spec=replace(TINY, waveform_versions=3)),
         "the feature parameters": key_of(params=replace(FeatureParams.of("logmel"), fmax=7000.0)),
         "the feature values": key_of(features=changed_features),
         "a clip id": key_of(clip_ids=renamed),
@@ -82,6 +83,29 @@ def test_every_key_ingredient_changes_the_key(monkeypatch):
     assert len(set(misses.values())) == len(misses)  # and no two changes collide
     # what cannot change a result keeps the key: the spec's name and description
     assert key_of(spec=TINY.with_changes("renamed", "other words")) == base
+
+
+def test_a_bank_of_versions_is_keyed_by_its_values():
+    _, features, _ = tiny_data()
+    bank = np.stack([features, features - 3.0], axis=1)  # (clips, versions, frames, bands)
+    spec = replace(TINY, waveform_versions=1)
+    base = key_of(spec=spec, features=bank)
+    changed = bank.copy()
+    changed[5, 1, 0, 0] += 1e-3  # one value of one augmented version of one training clip
+    assert key_of(spec=spec, features=changed) != base
+    assert key_of(spec=spec, features=bank[:, :1]) != base
+
+
+def test_a_field_added_at_its_default_keeps_the_keys_of_earlier_trainings(monkeypatch):
+    """A spec that does not use a new option keys as it did before the option existed."""
+    base = key_of()
+    monkeypatch.setattr(training_cache, "ADDED_SPEC_FIELDS", {})
+    assert key_of() != base  # the field would be in the key without the rule
+    monkeypatch.undo()
+    ingredients = key_ingredients(TINY, FeatureParams.of("logmel"), *tiny_data()[1:2],
+                                  tiny_data()[0]["clip_id"].to_numpy(), tiny_data()[2], seed=7,
+                                  epoch_cap=None, versions=VERSIONS)  # fmt: skip
+    assert "waveform_versions" not in ingredients["spec"]
 
 
 def test_a_second_run_reuses_the_training_and_gets_the_same_predictions(tmp_path):

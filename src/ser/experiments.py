@@ -61,6 +61,7 @@ class Session:
     cache: TrainingCache
     runs: dict[tuple[str, str, int], ProtocolRun] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    banks: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def begin(cls, index, features, plan: Plan, runs_dir: Path, cache: TrainingCache | None = None):
@@ -77,12 +78,28 @@ class Session:
         spec = self.plan.spec(spec_name)
         splits = protocol_splits(self.index, protocol, self.plan.seed, folds=self.plan.folds)
         run = run_protocol(
-            spec, self.index, self.features[spec.features].features, splits, seed=seed,
-            cache=self.cache, epoch_cap=self.plan.epoch_cap,
+            spec, self.index, self.inputs(spec), splits, seed=seed, cache=self.cache,
+            epoch_cap=self.plan.epoch_cap,
         )  # fmt: skip
         save_run(run, self.runs_dir)
         self.runs[spec_name, protocol, seed] = run
         return run
+
+    def inputs(self, spec) -> np.ndarray:
+        """What ``spec`` trains on: its features, or with ``waveform_versions`` the bank of
+        each clip's clean features and augmented versions (:func:`ser.augmentation.load_bank`,
+        computed once and cached)."""
+        clean = self.features[spec.features].features
+        if not spec.waveform_versions:
+            return clean
+        key = (spec.features, spec.waveform_versions)
+        if key not in self.banks:
+            from ser.augmentation import load_bank
+
+            self.banks[key] = load_bank(
+                self.index, FeatureParams.of(spec.features), clean, spec.waveform_versions
+            )
+        return self.banks[key]
 
     def training(self, spec_name: str, fold: int, seed: int) -> Training:
         """The cache entry of one fold of a speaker-independent run (for its model)."""
@@ -197,7 +214,8 @@ def choose(table: pd.DataFrame, score: str = "validation UA") -> str:
 
 
 def train_robust_variants(clean_choice: str, session: Session) -> list[ProtocolRun]:
-    """The clean choice's channel-augmentation variants, on the speaker-independent folds."""
+    """The clean choice's augmentation variants (:func:`ser.plan.robust_variants`), on the
+    speaker-independent folds."""
     return [
         session.train(variant.name, "speaker_independent", session.plan.seed)
         for variant in robust_variants(SPECS[clean_choice])
@@ -261,7 +279,7 @@ def _robustness_scores(
 DAMAGED_COLUMN = "mean of damaged"
 ROBUSTNESS_COLUMN = "score: clean and damaged, half each"
 ROBUSTNESS_RULE = (
-    "of the chosen candidate and its channel-augmentation variants, the one with the highest "
+    "of the chosen candidate and its augmentation variants, the one with the highest "
     "validation score, where clean UA and the mean UA over the damaged conditions count half "
     f"each (clean speech stays the first purpose), {NOISE_RULE}"
 )

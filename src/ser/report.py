@@ -366,7 +366,7 @@ def robustness_choice(metrics: Metrics) -> str:
         for row in metrics.robustness_selection
     )
     return (
-        f" Then, among it and its channel-augmentation variants, by a validation score in which "
+        f" Then, among it and its augmentation variants, by a validation score in which "
         f"clean UA and the mean UA under damage count half each ({others}): `{metrics.recipe}`."
     )
 

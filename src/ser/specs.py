@@ -50,16 +50,19 @@ class ModelSpec:
     noise_probability: float = 0.0
     band_limit_probability: float = 0.0
     snr_db: tuple[float, float] = (0.0, 30.0)
+    # Waveform augmentation (ser.augmentation): each epoch draws one of the clean clip and
+    # this many versions of it passed through a random room, microphone, level and noise.
+    waveform_versions: int = 0
     description: str = field(default="", compare=False)
 
     @property
     def ingredients(self) -> int:
         """How many training-time ingredients the recipe adds to the plain network
-        (SpecAugment, channel augmentation, longer training): the simpler of two
-        candidates has fewer."""
+        (SpecAugment, channel augmentation, waveform augmentation, longer training): the
+        simpler of two candidates has fewer."""
         return sum((
             self.augmentation, bool(self.noise_probability or self.band_limit_probability),
-            self.epochs > DEFAULT_EPOCHS,
+            bool(self.waveform_versions), self.epochs > DEFAULT_EPOCHS,
         ))  # fmt: skip
 
     def with_changes(self, name: str, description: str = "", **changes) -> ModelSpec:
@@ -84,6 +87,12 @@ class ModelSpec:
                 f"channel augmentation (noise at {self.snr_db[0]:g} to {self.snr_db[1]:g} dB SNR "
                 f"on {self.noise_probability:.0%} of clips, band limits on "
                 f"{self.band_limit_probability:.0%})"
+            )
+        if self.waveform_versions:
+            kinds.append(
+                f"waveform augmentation (each epoch one of the clean clip and "
+                f"{self.waveform_versions} versions through a random room, microphone, level and "
+                "noise)"
             )
         augmentation = ", ".join(kinds) or "no augmentation"
         return (

@@ -144,7 +144,7 @@ class EpochLine(keras.callbacks.Callback):
 
 
 class VersionDraws(keras.utils.PyDataset):
-    """Batches from a bank of versions of every training clip (``(versions, clips, ...)``):
+    """Batches from a bank of versions of every training clip (``(clips, versions, ...)``):
     each epoch draws one version per clip and shuffles, so an epoch costs what one pass
     over the clips costs."""
 
@@ -155,16 +155,16 @@ class VersionDraws(keras.utils.PyDataset):
         self.on_epoch_end()
 
     def __len__(self) -> int:
-        return math.ceil(self.bank.shape[1] / self.batch_size)
+        return math.ceil(self.bank.shape[0] / self.batch_size)
 
     def on_epoch_end(self) -> None:
-        n = self.bank.shape[1]
+        n = self.bank.shape[0]
         self.order = self.rng.permutation(n)
-        self.version = self.rng.integers(0, self.bank.shape[0], size=n)
+        self.version = self.rng.integers(0, self.bank.shape[1], size=n)
 
     def __getitem__(self, batch: int):
         clips = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
-        return self.bank[self.version[clips], clips], self.targets[clips]
+        return self.bank[clips, self.version[clips]], self.targets[clips]
 
 
 def train_model(
@@ -173,7 +173,7 @@ def train_model(
 ):  # fmt: skip
     """Train a fresh model of ``spec``; return (model, history).
 
-    ``x_train`` is one array of clips, or a bank ``(versions, clips, frames, features)``
+    ``x_train`` is one array of clips, or a bank ``(clips, versions, frames, features)``
     whose version 0 is the clean clip (:class:`VersionDraws`).
 
     The history has ``loss`` and ``accuracy`` per epoch and ``val_uar`` and
@@ -185,7 +185,7 @@ def train_model(
     """
     seed_everything(seed)
     bank = x_train if x_train.ndim == 4 else None
-    clean = bank[0] if bank is not None else x_train
+    clean = bank[:, 0] if bank is not None else x_train
     steps = math.ceil(len(clean) / spec.batch_size)
     model = build_model(
         spec, clean.shape[1], clean.shape[2], steps_per_epoch=steps, adapt_on=clean, seed=seed,
@@ -229,14 +229,25 @@ class TrainedSplit:
     seconds: float
 
 
+def clean_clips(features: np.ndarray) -> np.ndarray:
+    """The clean clips' features: version 0 of a bank, or the features themselves."""
+    return features[:, 0] if features.ndim == 4 else features
+
+
 def fit_split(
     spec: ModelSpec, features: np.ndarray, labels: np.ndarray, split, *, seed: int, label: str = ""
 ) -> TrainedSplit:
-    """Train ``spec`` on a split's training clips and score its validation clips."""
+    """Train ``spec`` on a split's training clips and score its validation clips.
+
+    ``features`` is ``(clips, frames, features)``, or a bank ``(clips, versions, frames,
+    features)`` whose version 0 is the clean clip (validated and tested on)."""
     start = time.perf_counter()
+    if features.ndim == 4 and spec.normalisation == "scaler":
+        raise ValueError(f"{spec.name}: a bank of versions needs a normalisation inside the model")
+    clean = clean_clips(features)
     scaler = Standardizer.fit(features[split.train]) if spec.normalisation == "scaler" else None
     prepare = scaler.transform if scaler else (lambda x: x)
-    x_val = prepare(features[split.validation])
+    x_val = prepare(clean[split.validation])
     model, history = train_model(
         spec, prepare(features[split.train]), labels[split.train], x_val,
         labels[split.validation], seed=seed, label=label,
@@ -248,7 +259,7 @@ def fit_split(
 
 def predict_test_clips(trained: TrainedSplit, index: pd.DataFrame, features, split) -> pd.DataFrame:
     """The test clips of ``split`` as a :func:`prediction_frame`."""
-    x = features[split.test]
+    x = clean_clips(features)[split.test]
     probabilities = predict_proba(
         trained.model, trained.scaler.transform(x) if trained.scaler else x
     )

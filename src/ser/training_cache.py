@@ -41,6 +41,9 @@ from ser.config import DATA_DIR
 # show (the loop, the callbacks, a layer's computation, how predictions are made).
 # 2: predictions through the compiled predict step (predict_on_batch).
 TRAINING_CODE_VERSION = 2
+# Spec fields added after trainings were first keyed, with their defaults: a spec that
+# leaves one at its default trains as before the field existed, so its key leaves it out.
+ADDED_SPEC_FIELDS = {"waveform_versions": 0}
 CACHE_ENV_VAR = "SER_TRAINING_CACHE"
 FRESH_ENV_VAR = "SER_FRESH"
 DEFAULT_CACHE_DIR = DATA_DIR / "cache" / "trainings"
@@ -89,6 +92,9 @@ def key_ingredients(
     spec_fields = {f.name: getattr(spec, f.name) for f in fields(spec)}
     for label_only in ("name", "description"):  # renaming a spec does not change its training
         spec_fields.pop(label_only, None)
+    for added, default in ADDED_SPEC_FIELDS.items():  # at its default, as before it existed
+        if spec_fields.get(added) == default:
+            spec_fields.pop(added)
     parts = {part: getattr(split, part) for part in ("train", "validation", "test")}
     used = np.concatenate(list(parts.values()))
     return {
