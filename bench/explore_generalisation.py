@@ -40,7 +40,7 @@ from ser.experiments import read_selection
 from ser.features import FeatureParams, feature_matrix, map_in_processes
 from ser.plan import SPECS
 from ser.predict import window_starts
-from ser.robustness import add_at_snr
+from ser.robustness import conditions
 from ser.scoring import unweighted_accuracy
 from ser.splits import speaker_split
 from ser.tess import seven_way, tess_index
@@ -48,7 +48,8 @@ from ser.training import predict_proba, train_model
 
 TRIM_DB = 30
 BANK_VERSIONS = 3
-CONDITIONS = ("clean", "white 20 dB", "white 10 dB", "silence padding")
+# The robustness table's own conditions (ser.robustness), on validation clips.
+CONDITIONS = ("clean", "white noise 20 dB", "white noise 10 dB", "silence padding")
 
 
 def filled(samples: np.ndarray, mode: str, n_samples: int) -> list[np.ndarray]:
@@ -63,25 +64,23 @@ def filled(samples: np.ndarray, mode: str, n_samples: int) -> list[np.ndarray]:
     return [samples[s : s + n_samples] for s in window_starts(samples.size, n_samples)]
 
 
-def damaged(samples: np.ndarray, condition: str, rng: np.random.Generator) -> np.ndarray:
-    if condition.startswith("white"):
-        return add_at_snr(samples, rng.normal(size=samples.size), float(condition.split()[1]))
-    if condition == "silence padding":
-        return np.pad(samples, 2 * SAMPLE_RATE)
-    return samples
-
-
 def clip_windows(args) -> dict:
     """{(mode, condition): (windows, frames, features)} for one clip."""
-    path, number, params, modes, conditions = args
+    path, number, params, modes, names = args
     samples = load_audio(path, SAMPLE_RATE)
+    damage = {c.name: c.apply for c in conditions()}
     out = {}
-    for condition in conditions:
-        x = damaged(samples, condition, np.random.default_rng([42, number]))
-        for mode in modes:
-            windows = filled(x, mode, params.n_samples)
-            out[mode, condition] = np.stack([feature_matrix(w, params) for w in windows])
+    for name in names:
+        x, _ = damage[name](samples, SAMPLE_RATE, {"rng": np.random.default_rng([42, number])})
+        for fill in dict.fromkeys(window_fill(m) for m in modes):
+            windows = filled(x, fill, params.n_samples)
+            out[fill, name] = np.stack([feature_matrix(w, params) for w in windows])
     return out
+
+
+def window_fill(mode: str) -> str:
+    """How ``mode`` fills the window: ``bank`` changes only training, so it fills as plain."""
+    return "plain" if mode == "bank" else mode
 
 
 def predict_clips(model, windows: list[np.ndarray]) -> np.ndarray:
@@ -116,7 +115,8 @@ def main() -> None:
     print(f"spec {spec.name}; features in {time.perf_counter() - start:.0f} s", flush=True)
     for mode in args.modes:
         # Training clips: one window each (the first), as notebook 03 trains today.
-        x_all = np.stack([c[mode, "clean"][0] for c in ravdess]).astype(np.float32)
+        fill = window_fill(mode)
+        x_all = np.stack([c[fill, "clean"][0] for c in ravdess]).astype(np.float32)
         if mode == "bank":  # (clips, versions, frames, features); version 0 is the clean clip
             bank = load_bank(index, params, x_all, BANK_VERSIONS)
         scores = {c: [] for c in (*CONDITIONS, "TESS")}
@@ -129,11 +129,11 @@ def main() -> None:
                                    seed=args.seed + fold)  # fmt: skip
             line = []
             for condition in CONDITIONS:
-                p = predict_clips(model, [ravdess[i][mode, condition] for i in split.validation])
+                p = predict_clips(model, [ravdess[i][fill, condition] for i in split.validation])
                 ua = unweighted_accuracy(labels[split.validation], p.argmax(axis=1))
                 scores[condition].append(ua)
                 line.append(f"{condition} {ua:.3f}")
-            p = predict_clips(model, [t[mode, "clean"] for t in tess_x])
+            p = predict_clips(model, [t[fill, "clean"] for t in tess_x])
             scores["TESS"].append(
                 unweighted_accuracy(tess["emotion"], seven_way(p, list(EMOTION_NAMES)))
             )

@@ -11,14 +11,11 @@ from ser.augmentation import load_bank, waveform_version
 from ser.config import SAMPLE_RATE
 from ser.features import FeatureParams, feature_matrix
 
-
-def voiced(seconds: float = 1.0, f0: float = 180.0) -> np.ndarray:
-    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-    return (0.3 * sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 6))).astype(np.float32)
+from .conftest import tone
 
 
 def test_a_version_keeps_length_and_pitch_and_changes_the_channel():
-    clean = voiced()
+    clean = tone(1.0, freq=180.0)
     versions = [waveform_version(clean, SAMPLE_RATE, np.random.default_rng(i)) for i in range(6)]
     spectrum = np.abs(np.fft.rfft(clean))
     for version in versions:
@@ -36,11 +33,11 @@ def test_the_bank_is_cached_and_its_first_version_is_the_clean_clip(tmp_path, mo
     paths = []
     for i, f0 in enumerate((150.0, 220.0, 300.0)):
         path = tmp_path / f"clip{i}.wav"
-        sf.write(path, voiced(1.0, f0), SAMPLE_RATE)
+        sf.write(path, tone(1.0, freq=f0), SAMPLE_RATE)
         paths.append(str(path))
     index = pd.DataFrame({"path": paths, "clip_id": [f"clip{i}" for i in range(3)]})
     params = FeatureParams.of("logmel")
-    clean = np.stack([feature_matrix(voiced(1.0, f0), params) for f0 in (150.0, 220.0, 300.0)])
+    clean = np.stack([feature_matrix(tone(1.0, freq=f0), params) for f0 in (150.0, 220.0, 300.0)])
     bank = load_bank(
         index, params, clean, 2, cache_dir=tmp_path / "cache", workers=1, progress=False
     )
@@ -52,6 +49,6 @@ def test_the_bank_is_cached_and_its_first_version_is_the_clean_clip(tmp_path, mo
     def never(*args, **kwargs):
         raise AssertionError("the bank was computed again")
 
-    monkeypatch.setattr(augmentation, "map_in_processes", never)
+    monkeypatch.setattr(augmentation, "map_clips", never)
     cached = load_bank(index, params, clean, 2, cache_dir=tmp_path / "cache", progress=False)
     np.testing.assert_array_equal(cached, bank)

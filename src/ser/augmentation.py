@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from dataclasses import asdict
 from pathlib import Path
 
-import librosa
 import numpy as np
-from tqdm.auto import tqdm
 
 from ser.audio import load_audio
 from ser.config import FEATURES_DIR
-from ser.features import FeatureParams, cache_key, feature_matrix, map_in_processes
+from ser.features import (
+    FeatureParams,
+    cache_key,
+    feature_matrix,
+    map_clips,
+    read_cache_file,
+    write_cache_file,
+)
 
 # Bump when a version is computed differently (the effects, their ranges, the seeding).
 AUGMENTATION_VERSION = 1
@@ -86,33 +89,17 @@ def load_bank(
     """``(clips, 1 + versions, frames, features)``: each clip's clean features (``clean``,
     in index order) and ``versions`` augmented versions, cached under a key of the
     features' key, the versions and :data:`AUGMENTATION_VERSION`."""
-    key = hashlib.sha256(json.dumps({
-        "features": cache_key(index, params), "versions": versions, "seed": BANK_SEED,
-        "augmentation_version": AUGMENTATION_VERSION,
-    }, sort_keys=True).encode()).hexdigest()[:16]  # fmt: skip
+    about = {"versions": versions, "seed": BANK_SEED, "augmentation_version": AUGMENTATION_VERSION}
+    key = hashlib.sha256(
+        json.dumps({"features": cache_key(index, params), **about}, sort_keys=True).encode()
+    ).hexdigest()[:16]
     path = Path(cache_dir) / f"bank_{params.kind}_{key}.npz"
     clip_ids = index["clip_id"].tolist()
-    if path.exists():
-        with np.load(path, allow_pickle=False) as stored:
-            if stored["clip_ids"].tolist() == clip_ids:
-                return np.concatenate([clean[:, None], stored["versions"]], axis=1)
-    start = time.perf_counter()
-    jobs = [(str(p), c, params, versions) for p, c in zip(index["path"], clip_ids, strict=True)]
-    bar = tqdm(total=len(jobs), desc=f"{params.kind} bank ({versions} versions)", unit="clip",
-               disable=not progress)  # fmt: skip
-    made = []
-    for matrices in map_in_processes(_clip_versions, jobs, workers, chunksize=16):
-        made.append(matrices)
-        bar.update()
-    bar.close()
-    augmented = np.stack(made).astype(np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.stem + ".part.npz")
-    np.savez(partial, versions=augmented, clip_ids=np.array(clip_ids))
-    partial.replace(path)
-    sidecar = {"key": key, "params": asdict(params), "librosa": librosa.__version__,
-               "versions": versions, "augmentation_version": AUGMENTATION_VERSION,
-               "n_clips": len(clip_ids), "shape": list(augmented.shape),
-               "seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+    augmented = read_cache_file(path, clip_ids)
+    if augmented is None:
+        jobs = [(str(p), c, params, versions) for p, c in zip(index["path"], clip_ids, strict=True)]
+        made = map_clips(_clip_versions, jobs, f"{params.kind} bank ({versions} versions)",
+                         workers=workers, progress=progress)  # fmt: skip
+        augmented = np.stack(made).astype(np.float32)
+        write_cache_file(path, key, params, augmented, clip_ids, **about)
     return np.concatenate([clean[:, None], augmented], axis=1)

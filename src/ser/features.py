@@ -238,6 +238,15 @@ def map_in_processes(
         yield from pool.map(function, items, chunksize=chunksize)
 
 
+def map_clips(
+    function, jobs: Sequence, description: str, *, workers: int | None = None,
+    progress: bool = True,
+) -> list:  # fmt: skip
+    """``function`` over one job per clip in worker processes, in order, with a progress bar."""
+    results = map_in_processes(function, jobs, workers, chunksize=16)
+    return list(tqdm(results, total=len(jobs), desc=description, unit="clip", disable=not progress))
+
+
 def extract_features(
     paths: Sequence[str | Path],
     params: FeatureParams | Sequence[FeatureParams] = FeatureParams(),
@@ -254,12 +263,7 @@ def extract_features(
     params_list = tuple(params) if many else (params,)
     jobs = [(str(path), params_list) for path in paths]
     kinds = "+".join(p.kind for p in params_list)
-    bar = tqdm(total=len(jobs), desc=kinds, unit="clip", disable=not progress)
-    results = []
-    for matrices in map_in_processes(_clip_features_from_path, jobs, workers, chunksize=16):
-        results.append(matrices)
-        bar.update()
-    bar.close()
+    results = map_clips(_clip_features_from_path, jobs, kinds, workers=workers, progress=progress)
     stacked = [
         np.stack([r[i] for r in results]).astype(np.float32) for i in range(len(params_list))
     ]
@@ -304,20 +308,26 @@ def _cache_path(index: pd.DataFrame, params: FeatureParams, cache_dir: Path) -> 
     return Path(cache_dir) / f"{params.kind}_{key}.npz", key
 
 
-def _read_cache(path: Path, clip_ids: list[str]) -> np.ndarray | None:
+def read_cache_file(path: Path, clip_ids: list[str]) -> np.ndarray | None:
+    """The array cached in ``path``, or None if there is none for exactly these clips."""
     if not path.exists():
         return None
     with np.load(path, allow_pickle=False) as stored:
         return stored["features"] if stored["clip_ids"].tolist() == clip_ids else None
 
 
-def _write_cache(path: Path, key: str, params: FeatureParams, features, clip_ids) -> None:
+def write_cache_file(
+    path: Path, key: str, params: FeatureParams, features, clip_ids, **about
+) -> None:  # fmt: skip
+    """Cache ``features`` of ``clip_ids`` in ``path`` (no pickle), with a JSON sidecar that
+    records the parameters (and ``about``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.stem + ".part.npz")
     np.savez(partial, features=features, clip_ids=np.array(clip_ids))
     partial.replace(path)  # a crash never leaves a half-written cache file behind
     sidecar = {"key": key, "params": asdict(params), "feature_version": FEATURE_VERSION,
-               "librosa": librosa.__version__, "n_clips": len(clip_ids), "shape": list(features.shape)}  # fmt: skip
+               "librosa": librosa.__version__, "n_clips": len(clip_ids), "shape": list(features.shape),
+               **about}  # fmt: skip
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
 
 
@@ -342,7 +352,7 @@ def load_features(
     for kind in kinds:
         params = FeatureParams.of(kind)
         path, key = _cache_path(index, params, cache_dir)
-        cached = _read_cache(path, clip_ids)
+        cached = read_cache_file(path, clip_ids)
         if cached is not None:
             found[kind] = FeatureSet(cached, clip_ids, path, True, time.perf_counter() - start)
         else:
@@ -353,7 +363,7 @@ def load_features(
                                   workers=workers, progress=progress)  # fmt: skip
         seconds = time.perf_counter() - start
         for (kind, params, path, key), features in zip(missing, arrays, strict=True):
-            _write_cache(path, key, params, features, clip_ids)
+            write_cache_file(path, key, params, features, clip_ids)
             found[kind] = FeatureSet(features, clip_ids, path, False, seconds)
     return {kind: found[kind] for kind in kinds}
 
@@ -370,11 +380,11 @@ def load_or_extract(
     start = time.perf_counter()
     path, key = _cache_path(index, params, cache_dir)
     clip_ids = index["clip_id"].tolist()
-    cached = _read_cache(path, clip_ids)
+    cached = read_cache_file(path, clip_ids)
     if cached is not None:
         return FeatureSet(cached, clip_ids, path, True, time.perf_counter() - start)
     features = extract_features(index["path"].tolist(), params, workers=workers, progress=progress)
-    _write_cache(path, key, params, features, clip_ids)
+    write_cache_file(path, key, params, features, clip_ids)
     return FeatureSet(features, clip_ids, path, False, time.perf_counter() - start)
 
 
