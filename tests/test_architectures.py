@@ -129,11 +129,13 @@ def test_plan_caps_epochs_folds_and_seeds(quick, epochs):
     if quick:
         assert (
             plan.folds == [1, 2]
-            and plan.seeds == [7]
+            and plan.seeds == plan.seeds_for("random") == [7]
             and plan.spec("cnn").epochs == QUICK_EPOCHS == 2
         )
     else:
         assert plan.folds == [1, 2, 3, 4, 5, 6] and plan.seeds == [7, 8]
+        assert plan.seeds_for("speaker_independent") == [7, 8]
+        assert plan.seeds_for("random") == [7, 8, 9]  # the random split's model: three seeds
         assert plan.spec("cnn").epochs == (5 if epochs else CNN.epochs)
         assert plan.spec("bilstm").epochs == (5 if epochs else BILSTM.epochs)
     assert Plan.from_dict(plan.as_dict()) == plan
@@ -243,8 +245,8 @@ def test_channel_augment_band_limit_empties_the_top_bands():
     layer = ChannelAugment(noise_probability=0.0, band_limit_probability=1.0, seed=2)
     limited = np.asarray(layer(x, training=True))
     top = limited[:, :, -1]  # the highest band is above every cutoff
-    assert np.all(top == -100.0)
-    assert np.all(limited[:, :, 20] == -20.0)  # a middle band is never cut
+    np.testing.assert_allclose(top, -100.0, atol=1e-3)
+    np.testing.assert_allclose(limited[:, :, 20], -20.0, atol=1e-3)  # a middle band is never cut
 
 
 def test_a_bank_epoch_draws_every_clip_once_in_one_of_its_versions():

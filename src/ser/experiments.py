@@ -343,14 +343,16 @@ def random_selection_table(runs: dict[str, ProtocolRun]) -> pd.DataFrame:
 
 def train_random_final(random_recipe: str, session: Session) -> list[ProtocolRun]:
     """The random split's choice with every seed (``plan.seed``'s run is the candidate run)."""
-    return [session.train(random_recipe, "random", seed) for seed in session.plan.seeds]
+    return [
+        session.train(random_recipe, "random", seed) for seed in session.plan.seeds_for("random")
+    ]
 
 
 def ensemble_table(
     recipe: str, session: Session, protocol: str = "speaker_independent"
 ) -> pd.DataFrame:
     """Validation UA per fold of each seed of the recipe and of their average (ensemble)."""
-    runs = [session.train(recipe, protocol, s) for s in session.plan.seeds]
+    runs = [session.train(recipe, protocol, s) for s in session.plan.seeds_for(protocol)]
     columns = {f"seed {run.seed}": run.validation_uar for run in runs}
     columns[ENSEMBLE_COLUMN] = ua_per_fold(average_runs(runs, "validation"))
     table = pd.DataFrame(columns).rename_axis("fold")

@@ -538,6 +538,7 @@ def render_index(reports_dir: Path, notebooks_dir: Path = NOTEBOOKS_DIR) -> str:
         ("git commit (notebook 03)", commits["notebook 03 ran"] or "not recorded"),
         ("run started", min(starts)[:16].replace("T", " ") + " UTC" if starts else "not run"),
         ("seed (our model's seeds)", f"{plan.get('seed', '')} ({', '.join(map(str, plan.get('seeds', [])))})"),
+        ("the random split's seeds", ", ".join(map(str, plan.get("random_seeds") or plan.get("seeds", [])))),
         ("speaker-independent folds", ", ".join(map(str, plan.get("folds", [])))),
         ("quick run", plan.get("quick", "")),
     ]  # fmt: skip

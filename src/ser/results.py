@@ -58,7 +58,7 @@ def assemble_metrics(
     def averaged(name: str, protocol: str, key: str) -> ProtocolResult:
         """The seeds' probabilities of ``name`` averaged: a seed ensemble, kept as ``key``."""
         predictions[f"{key}/{protocol}"] = average_runs(
-            [runs[name, protocol, seed] for seed in plan.seeds]
+            [runs[name, protocol, seed] for seed in plan.seeds_for(protocol)]
         )
         return ProtocolResult.from_predictions(predictions[f"{key}/{protocol}"], protocol, actors)
 
@@ -88,18 +88,19 @@ def assemble_metrics(
     random_recipe = selection.get("random_recipe", recipe)
     random_ensemble = bool(selection.get("random_ensemble"))
     random_model = random_model_name(random_recipe, random_ensemble)
-    random_seeds = [result(random_recipe, "random", seed) for seed in plan.seeds]
+    seeds = plan.seeds_for("random")
+    random_seeds = [result(random_recipe, "random", seed) for seed in seeds]
     if random_ensemble:
         random_result = averaged(random_recipe, "random", random_model)
-        summary = f"{SPECS[random_recipe].summary()}; averaged over {len(plan.seeds)} seeds"
+        summary = f"{SPECS[random_recipe].summary()}; averaged over {len(seeds)} seeds"
     else:
         predictions[f"{random_model}/random"] = predictions[f"{random_recipe}/random"]
-        random_result = random_seeds[plan.seeds.index(plan.seed)]
+        random_result = random_seeds[seeds.index(plan.seed)]
         summary = SPECS[random_recipe].summary()
     models[random_model] = ModelResult(
         random_model, RANDOM_ROLE, f"chosen for the random split on its validation clips: "
         f"{summary}", {"random": random_result},
-        {"random": SeedSpread.from_results(plan.seeds, random_seeds)},
+        {"random": SeedSpread.from_results(seeds, random_seeds)},
     )  # fmt: skip
     tried = [*CANDIDATES, *robust_variants(SPECS[selection["clean_choice"]])]
     for spec in tried:
