@@ -40,8 +40,8 @@ from ser.config import DATA_DIR
 # Bump when training behaves differently in a way the key's other ingredients do not
 # show (the loop, the callbacks, a layer's computation, how predictions are made).
 # 2: predictions through the compiled predict step (predict_on_batch).
-# 3: ChannelAugment's dB conversions as exp and log (the same values, other rounding and
-#    random draws).
+# 3: ChannelAugment's dB conversions as exp and log (the same values and random draws,
+#    other rounding).
 TRAINING_CODE_VERSION = 3
 # Spec fields added after trainings were first keyed, with their defaults: a spec that
 # leaves one at its default trains as before the field existed, so its key leaves it out.
