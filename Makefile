@@ -104,8 +104,8 @@ demo: $(STAMP) ## Serve the demo app (upload, record, timeline) at http://127.0.
 test: $(STAMP) ## Run the whole test suite (needs RAVDESS_DIR for the notebook tests)
 	$(PY) -m pytest
 
-check: lint ## The fast loop: lint, then the tests not marked slow
-	$(PY) -m pytest -m "not slow" -q
+check: lint ## The fast loop: lint, then the tests not marked slow, on both cores
+	$(PY) -m pytest -m "not slow" -q -n 2
 
 lab: $(STAMP) ## Open JupyterLab with the project kernel
 	$(PY) -m jupyter lab notebooks/

@@ -310,9 +310,10 @@ def test_committed_model_reproduces_its_held_out_metrics(ravdess_root):
     index = build_index(ravdess_root)
     # only the held-out actors' clips: what the check needs, without extracting all 1440
     index = index[index["actor"].isin(expected.scores.test_actors)].reset_index(drop=True)
+    kind = json.loads((PROJECT_ROOT / "models" / "labels.json").read_text())["spec"]["features"]
     found = evaluate_shipped_model(
-        index, load_features(index, progress=False), PROJECT_ROOT / "models"
-    )
+        index, load_features(index, (kind,), progress=False), PROJECT_ROOT / "models"
+    )  # only the shipped model's feature kind
     assert found.model == expected.model
     assert found.scores.test_actors == expected.scores.test_actors == [1, 11, 20, 21]
     for key in ("accuracy", "uar", "macro_f1"):

@@ -1,4 +1,4 @@
-"""The report pipeline: the QUICK report end to end, the index page, determinism."""
+"""The report pipeline: the QUICK report end to end and the index page."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import json
 import os
 import subprocess
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from ser.config import EMOTION_NAMES, PROJECT_ROOT
+from ser.config import PROJECT_ROOT
 from ser.evaluation import Metrics
 from ser.plan import random_split_candidates
 from ser.report import abstract, purpose
@@ -61,35 +59,6 @@ def test_abstract_states_calibration_and_the_worst_damage():
         "2 of 3 conditions",
     ):
         assert shown in text, shown
-
-
-def test_training_is_deterministic_for_a_seed(tmp_path):
-    """Same seed, same data: identical predictions and curves (TensorFlow op determinism is on)."""
-    from ser.architectures import CNN
-    from ser.splits import Split
-    from ser.training import run_protocol
-    from ser.training_cache import TrainingCache
-
-    rng = np.random.default_rng(0)
-    n = 64
-    features = rng.normal(-30, 10, size=(n, 174, 64)).astype(np.float32)
-    index = pd.DataFrame({
-        "clip_id": [f"clip{i}" for i in range(n)], "actor": np.arange(n) % 4 + 1,
-        "emotion": [EMOTION_NAMES[i % 8] for i in range(n)], "emotion_code": np.arange(n) % 8 + 1,
-    })  # fmt: skip
-    split = Split("speaker_independent", 1, np.arange(0, 40), np.arange(40, 52), np.arange(52, 64))
-    spec = CNN.with_changes("tiny", epochs=2, batch_size=16)
-    runs = [
-        run_protocol(spec, index, features, [split], seed=7, cache=TrainingCache(tmp_path / str(i)))
-        for i in range(2)
-    ]  # two empty caches: both train
-    assert not any(t["reused"] for run in runs for t in run.trainings.values())
-    pd.testing.assert_frame_equal(runs[0].predictions, runs[1].predictions, check_exact=True)
-    assert runs[0].histories == runs[1].histories
-    other = run_protocol(
-        spec, index, features, [split], seed=8, cache=TrainingCache(tmp_path / "8")
-    )
-    assert not other.predictions.equals(runs[0].predictions)  # the seed is really used
 
 
 @pytest.mark.slow

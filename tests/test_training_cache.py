@@ -133,12 +133,15 @@ def test_a_second_run_reuses_the_training_and_gets_the_same_predictions(tmp_path
     # another seed is another training
     third = run_protocol(TINY, index, features, [split], seed=8, cache=cache)
     assert [t["reused"] for t in third.trainings.values()] == [False]
+    assert not third.predictions.equals(first.predictions)  # the seed is really used
     # FRESH: the existing entry is ignored, trained again and replaced
     fresh = run_protocol(
         TINY, index, features, [split], seed=7, cache=TrainingCache(tmp_path, ignore_existing=True)
     )
     assert [t["reused"] for t in fresh.trainings.values()] == [False]
+    # training is deterministic for a seed (TensorFlow op determinism is on)
     pd.testing.assert_frame_equal(fresh.predictions, first.predictions, check_exact=True)
+    assert fresh.histories == first.histories
 
 
 def test_an_interrupted_training_leaves_no_entry(tmp_path):
