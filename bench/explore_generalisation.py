@@ -19,7 +19,7 @@ Modes (the same for training, validation, damaged validation clips and TESS):
 Recipe options for the same comparison (any mode): ``--excerpt-probability P`` (random
 excerpts, ``ser.architectures.RandomExcerpt``), ``--mixup-alpha A`` (mixup of mel power and
 targets, ``ser.training.VersionDraws``) and ``--balanced-classes`` (every class weighs the
-same in the loss). On folds 1-2 at commit 5c0d47d (plain mode, validation actors; clean,
+same in the loss). On folds 1-2 with this code (plain mode, validation actors; clean,
 white noise 20/10 dB, silence padding, TESS): the recipe 0.711 / 0.422 / 0.273 / 0.547 /
 0.501 (previous session, same code); excerpts P=0.5 0.570 / 0.531 / 0.438 / 0.578 / 0.444;
 mixup A=0.4 0.566 / 0.395 / 0.273 / 0.391 / 0.494; balanced classes 0.723 / 0.461 / 0.312 /
