@@ -23,7 +23,9 @@ same in the loss). On folds 1-2 with this code (plain mode, validation actors; c
 white noise 20/10 dB, silence padding, TESS): the recipe 0.711 / 0.422 / 0.273 / 0.547 /
 0.501 (previous session, same code); excerpts P=0.5 0.570 / 0.531 / 0.438 / 0.578 / 0.444;
 mixup A=0.4 0.566 / 0.395 / 0.273 / 0.391 / 0.494; balanced classes 0.723 / 0.461 / 0.312 /
-0.535 / 0.518. None is in the plan (ser.plan).
+0.535 / 0.518; bank mode with balanced classes 0.703 / 0.691 / 0.648 / 0.539 / 0.511 (the
+bank alone, measured with the code before TRAINING_CODE_VERSION 3: 0.719 / 0.711 / 0.645 /
+0.578 / 0.451). None is in the plan (ser.plan).
 
 Our recipe (``models/runs/selection.json``) is trained on each fold's training actors
 (seed 42 + fold). Printed per fold: validation UA (clean, white noise at 20 and 10 dB,
