@@ -16,12 +16,12 @@ Modes (the same for training, validation, damaged validation clips and TESS):
   (``ser.augmentation.load_bank``: pedalboard reverb, band limits, EQ, gain; white,
   pink or brown noise at 5-30 dB SNR), from the same cache.
 
-Recipe options for the same comparison (any mode): ``--excerpt-probability P`` (random
-excerpts, ``ser.architectures.RandomExcerpt``), ``--mixup-alpha A`` (mixup of mel power and
-targets, ``ser.training.VersionDraws``) and ``--balanced-classes`` (every class weighs the
-same in the loss). On folds 1-2 with this code (plain mode, validation actors; clean,
-white noise 20/10 dB, silence padding, TESS): the recipe 0.711 / 0.422 / 0.273 / 0.547 /
-0.501 (previous session, same code); excerpts P=0.5 0.570 / 0.531 / 0.438 / 0.578 / 0.444;
+``--balanced-classes``: every class weighs the same in the loss (``ModelSpec.balanced_classes``).
+Also tried, and removed from the package after these results (their code is in commit
+6682da3): random excerpts (``--excerpt-probability``: half the training clips cut to a random
+1.5-3 s, the rest silence) and mixup of mel power and targets (``--mixup-alpha``). On folds
+1-2 (plain mode, validation actors; clean, white noise 20/10 dB, silence padding, TESS): the
+recipe 0.711 / 0.422 / 0.273 / 0.547 / 0.501 (previous session, same code); excerpts P=0.5 0.570 / 0.531 / 0.438 / 0.578 / 0.444;
 mixup A=0.4 0.566 / 0.395 / 0.273 / 0.391 / 0.494; balanced classes 0.723 / 0.461 / 0.312 /
 0.535 / 0.518; bank mode with balanced classes 0.703 / 0.691 / 0.648 / 0.539 / 0.511 (the
 bank alone, measured with the code before TRAINING_CODE_VERSION 3: 0.719 / 0.711 / 0.645 /
@@ -110,18 +110,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--epochs", type=int, default=None, help="cap (default: the spec's)")
     parser.add_argument("--spec", default=None, help="default: the committed recipe")
-    parser.add_argument("--excerpt-probability", type=float, default=None,
-                        help="train on random excerpts (ser.architectures.RandomExcerpt)")  # fmt: skip
-    parser.add_argument("--mixup-alpha", type=float, default=None)
     parser.add_argument("--balanced-classes", action="store_true")
     args = parser.parse_args()
     spec = SPECS[args.spec or read_selection(RUNS_DIR)["recipe"]]
     if args.epochs:
         spec = spec.with_changes(spec.name, epochs=args.epochs)
-    if args.excerpt_probability is not None:
-        spec = spec.with_changes(spec.name, excerpt_probability=args.excerpt_probability)
-    if args.mixup_alpha is not None:
-        spec = spec.with_changes(spec.name, mixup_alpha=args.mixup_alpha)
     if args.balanced_classes:
         spec = spec.with_changes(spec.name, balanced_classes=True)
     params = FeatureParams.of(spec.features)

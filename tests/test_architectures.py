@@ -8,7 +8,6 @@ from ser.architectures import (
     BILSTM,
     CNN,
     ChannelAugment,
-    RandomExcerpt,
     SpecAugment,
     UtteranceNormalization,
     build_model,
@@ -250,22 +249,6 @@ def test_channel_augment_band_limit_empties_the_top_bands():
     np.testing.assert_allclose(limited[:, :, 20], -20.0, atol=1e-3)  # a middle band is never cut
 
 
-def test_random_excerpt_keeps_a_run_of_frames_at_the_start_and_silence_after():
-    frames = np.arange(174, dtype=np.float32)
-    x = np.repeat(frames[None, :, None], 32, axis=0) + np.zeros((32, 174, 4), np.float32)
-    layer = RandomExcerpt(probability=0.5, frames=(65, 130), seed=3)
-    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
-    cut = np.asarray(layer(x, training=True))[:, :, 0]
-    kept = cut > -100
-    lengths = kept.sum(axis=1)
-    whole = lengths == 174
-    assert 0 < whole.sum() < 32 and np.array_equal(cut[whole], x[whole, :, 0])
-    for row, n in zip(cut[~whole], lengths[~whole], strict=True):
-        assert 65 <= n <= 130 and (row[n:] == -100).all()  # the excerpt first, silence after
-        np.testing.assert_array_equal(np.diff(row[:n]), 1.0)  # consecutive frames, in order
-        assert 0 <= row[0] <= 174 - n
-
-
 def test_a_bank_epoch_draws_every_clip_once_in_one_of_its_versions():
     from ser.training import VersionDraws
 
@@ -281,22 +264,14 @@ def test_a_bank_epoch_draws_every_clip_once_in_one_of_its_versions():
     assert (targets.argmax(axis=1) == clips).all()  # labels follow their clips
 
 
-def test_mixup_blends_clips_and_targets_with_the_same_weight():
-    from ser.training import VersionDraws, balanced_weights
+def test_a_bank_epoch_returns_each_clips_own_sample_weight():
+    from ser.training import VersionDraws
 
-    bank = np.stack([np.full((6, 1, 2), -10.0 * (i + 1), np.float32) for i in range(8)])
-    targets = np.eye(8, dtype=np.float32)
-    weights = balanced_weights(np.array([0, 0, 1, 2, 3, 4, 5, 6]))
-    assert weights[0] == weights[1] == weights[2] / 2 and np.isclose(weights.mean(), 1.0)
-    draws = VersionDraws(bank, targets, batch_size=8, seed=1, mixup_alpha=0.4, weights=weights)
-    x, y, w = draws[0]
-    clips = draws.order[:8]
-    np.testing.assert_array_equal(w, weights[clips])
-    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-6)
-    lead = y.max(axis=1)
-    assert (lead >= 0.5).all() and (y.argmax(axis=1) == clips).all()  # the clip itself leads
-    partner = draws.partner[clips]
-    # mel power is blended with the target's weights: 10 log10(λ p_a + (1 - λ) p_b)
-    a, b = 10 ** (bank[clips, 0, 0, 0] / 10), 10 ** (bank[partner, 0, 0, 0] / 10)
-    power = lead * a + (1 - lead) * b
-    np.testing.assert_allclose(x[:, 0, 0], 10 * np.log10(power), rtol=1e-5)
+    bank = np.arange(8, dtype=np.float32).reshape(8, 1, 1, 1)  # (clips, versions, frames, bands)
+    weights = np.arange(8, dtype=np.float32) / 10
+    draws = VersionDraws(bank, np.eye(8, dtype=np.float32), batch_size=3, seed=1, weights=weights)
+    for batch in range(len(draws)):
+        x, y, w = draws[batch]
+        clips = x[:, 0, 0].astype(int)
+        np.testing.assert_array_equal(w, weights[clips])
+        assert (y.argmax(axis=1) == clips).all()

@@ -164,48 +164,6 @@ class ChannelAugment(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ser")
-class RandomExcerpt(layers.Layer):
-    """Training-time cropping: with ``probability``, a clip keeps only a random excerpt of
-    ``frames`` (a range) consecutive frames, moved to the start; the rest of the window
-    becomes digital silence, as a short recording padded with zeros does.
-
-    A model trained so cannot rely on the whole of RAVDESS's two sentences or on where
-    in the window they sit. At inference the layer passes its input through unchanged.
-    """
-
-    def __init__(self, probability=0.5, frames=(65, 130), floor_db=-100.0, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.probability, self.frames = probability, tuple(int(f) for f in frames)
-        self.floor_db, self.seed = floor_db, seed
-        self.generator = keras.random.SeedGenerator(seed)
-
-    def call(self, x, training=None):
-        if not training:
-            return x
-        batch, n_frames = ops.shape(x)[0], x.shape[1]
-        length = keras.random.randint(
-            (batch, 1), self.frames[0], min(self.frames[1], n_frames) + 1, seed=self.generator
-        )
-        start = ops.floor(
-            keras.random.uniform((batch, 1), seed=self.generator)
-            * ops.cast(n_frames - length + 1, "float32")
-        )
-        position = ops.arange(n_frames)[None, :]
-        taken = ops.take_along_axis(
-            x, ops.minimum(position + ops.cast(start, "int32"), n_frames - 1)[:, :, None], axis=1
-        )
-        cropped = keras.random.uniform((batch, 1, 1), seed=self.generator) < self.probability
-        excerpt = ops.where((position < length)[:, :, None], taken, self.floor_db)
-        return ops.where(cropped, excerpt, x)
-
-    def get_config(self):
-        return {
-            **super().get_config(), "probability": self.probability, "frames": list(self.frames),
-            "floor_db": self.floor_db, "seed": self.seed,
-        }  # fmt: skip
-
-
-@keras.saving.register_keras_serializable(package="ser")
 class StatisticsPooling(layers.Layer):
     """Mean and standard deviation over time, concatenated: ``(batch, 2 * channels)``."""
 
@@ -235,9 +193,6 @@ def _cnn(spec: ModelSpec, n_frames: int, n_features: int, adapt_on=None, seed=No
     if spec.noise_probability or spec.band_limit_probability:
         x = ChannelAugment(spec.noise_probability, spec.band_limit_probability, spec.snr_db,
                            seed=seed, name="channel_augment")(x)  # fmt: skip
-    if spec.excerpt_probability:
-        x = RandomExcerpt(spec.excerpt_probability, spec.excerpt_frames, seed=seed,
-                          name="random_excerpt")(x)  # fmt: skip
     if spec.normalisation == "utterance":
         x = UtteranceNormalization(name="utterance_norm")(x)
     elif spec.normalisation == "global":

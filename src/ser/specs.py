@@ -53,12 +53,6 @@ class ModelSpec:
     # Waveform augmentation (ser.augmentation): each epoch draws one of the clean clip and
     # this many versions of it passed through a random room, microphone, level and noise.
     waveform_versions: int = 0
-    # Random excerpts (ser.architectures.RandomExcerpt): the chance that a training clip
-    # keeps only a random run of ``excerpt_frames`` frames, the rest silence (0 turns it off).
-    excerpt_probability: float = 0.0
-    excerpt_frames: tuple[int, int] = (65, 130)
-    # Mixup (ser.training.VersionDraws): Beta(α, α) blends of two clips and their targets.
-    mixup_alpha: float = 0.0
     # Every class weighs the same in the loss (RAVDESS has half as many neutral clips).
     balanced_classes: bool = False
     description: str = field(default="", compare=False)
@@ -71,7 +65,7 @@ class ModelSpec:
         return sum((
             self.augmentation, bool(self.noise_probability or self.band_limit_probability),
             bool(self.waveform_versions), self.epochs > DEFAULT_EPOCHS,
-            bool(self.excerpt_probability), bool(self.mixup_alpha), self.balanced_classes,
+            self.balanced_classes,
         ))  # fmt: skip
 
     def with_changes(self, name: str, description: str = "", **changes) -> ModelSpec:
@@ -103,13 +97,6 @@ class ModelSpec:
                 f"{self.waveform_versions} versions through a random room, microphone, level and "
                 "noise)"
             )
-        if self.excerpt_probability:
-            kinds.append(
-                f"random excerpts ({self.excerpt_probability:.0%} of clips cut to "
-                f"{self.excerpt_frames[0]}-{self.excerpt_frames[1]} frames, the rest silence)"
-            )
-        if self.mixup_alpha:
-            kinds.append(f"mixup (α {self.mixup_alpha:g})")
         augmentation = ", ".join(kinds) or "no augmentation"
         return (
             f"{self.features} features, {self.normalisation} normalisation inside the model, "
@@ -125,7 +112,6 @@ class ModelSpec:
         record = asdict(self)
         record["channels"], record["kernel_sizes"] = list(self.channels), list(self.kernel_sizes)
         record["snr_db"] = list(self.snr_db)
-        record["excerpt_frames"] = list(self.excerpt_frames)
         return record
 
 

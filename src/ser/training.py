@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+from sklearn.utils.class_weight import compute_sample_weight
 
 from ser.architectures import N_CLASSES, ModelSpec, build_model
 from ser.features import FeatureParams
@@ -146,17 +147,13 @@ class EpochLine(keras.callbacks.Callback):
 class VersionDraws(keras.utils.PyDataset):
     """Batches from a bank of versions of every training clip (``(clips, versions, ...)``):
     each epoch draws one version per clip and shuffles, so an epoch costs what one pass
-    over the clips costs.
-
-    ``mixup_alpha`` > 0 mixes each batch with a shuffled copy of itself (mixup): a clip's
-    mel power and its one-hot target are blended with weight ``λ ~ Beta(α, α)``.
-    ``weights`` (one per clip) are returned as sample weights."""
+    over the clips costs. ``weights`` (one per clip) are returned as sample weights."""
 
     def __init__(self, bank: np.ndarray, targets: np.ndarray, batch_size: int, seed: int,
-                 mixup_alpha: float = 0.0, weights: np.ndarray | None = None):  # fmt: skip
+                 weights: np.ndarray | None = None):  # fmt: skip
         super().__init__()
         self.bank, self.targets, self.batch_size = bank, targets, batch_size
-        self.mixup_alpha, self.weights = mixup_alpha, weights
+        self.weights = weights
         self.rng = np.random.default_rng(seed)
         self.on_epoch_end()
 
@@ -167,34 +164,13 @@ class VersionDraws(keras.utils.PyDataset):
         n = self.bank.shape[0]
         self.order = self.rng.permutation(n)
         self.version = self.rng.integers(0, self.bank.shape[1], size=n)
-        if self.mixup_alpha:
-            self.mix = self.rng.beta(self.mixup_alpha, self.mixup_alpha, size=n).astype(np.float32)
-            self.partner = self.rng.permutation(n)
 
     def __getitem__(self, batch: int):
         clips = self.order[batch * self.batch_size : (batch + 1) * self.batch_size]
         x, y = self.bank[clips, self.version[clips]], self.targets[clips]
-        if self.mixup_alpha:
-            other = self.partner[clips]
-            mix = np.maximum(self.mix[clips], 1 - self.mix[clips])  # the clip itself leads
-            x = mixed_db(x, self.bank[other, self.version[other]], mix)
-            y = mix[:, None] * y + (1 - mix[:, None]) * self.targets[other]
         if self.weights is not None:
             return x, y, self.weights[clips]
         return x, y
-
-
-def mixed_db(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """``weight`` of clip ``a``'s mel power plus ``1 - weight`` of ``b``'s, back in dB."""
-    w = weight.reshape(-1, *([1] * (a.ndim - 1)))
-    power = w * np.power(10.0, a / 10.0) + (1 - w) * np.power(10.0, b / 10.0)
-    return (10.0 * np.log10(np.maximum(power, 1e-10))).astype(np.float32)
-
-
-def balanced_weights(labels: np.ndarray) -> np.ndarray:
-    """One weight per clip so that every class weighs the same in the loss (mean 1)."""
-    counts = np.bincount(labels, minlength=N_CLASSES).astype(np.float64)
-    return (len(labels) / (np.count_nonzero(counts) * counts[labels])).astype(np.float32)
 
 
 def train_model(
@@ -231,10 +207,13 @@ def train_model(
             )
         )
     targets = keras.utils.to_categorical(y_train, N_CLASSES)
-    weights = balanced_weights(y_train) if spec.balanced_classes else None
-    if bank is not None or spec.mixup_alpha:
-        draws = VersionDraws(bank if bank is not None else x_train[:, None], targets,
-                             spec.batch_size, seed, spec.mixup_alpha, weights)  # fmt: skip
+    # every class weighs the same in the loss, as in unweighted accuracy
+    weights = (
+        compute_sample_weight("balanced", y_train).astype(np.float32)
+        if spec.balanced_classes else None
+    )  # fmt: skip
+    if bank is not None:
+        draws = VersionDraws(bank, targets, spec.batch_size, seed, weights)
         history = model.fit(draws, epochs=spec.epochs, callbacks=callbacks, verbose=0)
     else:
         history = model.fit(
