@@ -111,12 +111,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="cap (default: the spec's)")
     parser.add_argument("--spec", default=None, help="default: the committed recipe")
     parser.add_argument("--balanced-classes", action="store_true")
+    parser.add_argument("--speech-range-db", type=float, default=0.0,
+                        help="speech frames only (ModelSpec.speech_range_db); 0: off")  # fmt: skip
     args = parser.parse_args()
     spec = SPECS[args.spec or read_selection(RUNS_DIR)["recipe"]]
     if args.epochs:
         spec = spec.with_changes(spec.name, epochs=args.epochs)
     if args.balanced_classes:
         spec = spec.with_changes(spec.name, balanced_classes=True)
+    if args.speech_range_db:
+        spec = spec.with_changes(spec.name, speech_range_db=args.speech_range_db)
     params = FeatureParams.of(spec.features)
     index = build_index(ensure_ravdess())
     labels = index["emotion_code"].to_numpy() - 1
