@@ -9,7 +9,6 @@ from ser.architectures import (
     CNN,
     ChannelAugment,
     SpecAugment,
-    SpeechNormalization,
     UtteranceNormalization,
     build_model,
 )
@@ -74,40 +73,6 @@ def test_utterance_normalisation_floor_round_trips(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(clip)), np.asarray(model(clip)), atol=1e-6)
     default = np.asarray(UtteranceNormalization()(clip))
     assert not np.allclose(default, np.asarray(model(clip)), atol=1e-3)
-
-
-def test_speech_normalisation_sees_only_speech_frames():
-    rng = np.random.default_rng(2)
-    clip = np.full((1, 174, 64), -100.0, dtype=np.float32)  # zero padding in dB
-    clip[:, 20:80] = rng.normal(-30, 8, size=(60, 64))
-    out = np.asarray(SpeechNormalization(range_db=40.0)(clip))[0]
-    assert np.all(out[:20] == 0) and np.all(out[80:] == 0)
-    speech = out[20:80]
-    assert abs(float(speech.mean())) < 1e-3 and abs(float(speech.std()) - 1) < 1e-3
-    # the silence around it, however loud below the range, changes nothing
-    quieter = clip.copy()
-    quieter[:, 100:] = -75.0
-    np.testing.assert_allclose(np.asarray(SpeechNormalization(40.0)(quieter))[0], out, atol=1e-5)
-    # plain utterance normalisation is moved by the same padding
-    assert not np.allclose(np.asarray(UtteranceNormalization()(quieter)),
-                           np.asarray(UtteranceNormalization()(clip)), atol=1e-2)  # fmt: skip
-
-
-def test_a_speech_frame_model_answers_alike_wherever_the_word_sits(tmp_path):
-    """Speech frames only: a word padded with 20 or 100 frames of silence gets one answer."""
-    spec = CNN.with_changes("speech", speech_range_db=40.0)
-    model = build_model(spec, n_features=64, seed=3)
-    rng = np.random.default_rng(3)
-    word = rng.normal(-30, 8, size=(56, 64)).astype(np.float32)
-    early, late = np.full((2, 174, 64), -100.0, dtype=np.float32)
-    early[8:64], late[96:152] = word, word  # shifted by a multiple of the two poolings (4)
-    p = model.predict(np.stack([early, late]), verbose=0)
-    np.testing.assert_allclose(p[0], p[1], atol=1e-5)
-    plain = build_model(CNN, n_features=64, seed=3).predict(np.stack([early, late]), verbose=0)
-    assert not np.allclose(plain[0], plain[1], atol=1e-4)
-    artifacts.save_model(model, tmp_path / "speech", {"model": spec.name, "spec": spec.as_dict()})
-    loaded, _, _ = artifacts.load_model(tmp_path / "speech")
-    np.testing.assert_allclose(loaded.predict(early[None], verbose=0), p[:1], atol=1e-6)
 
 
 def test_spec_augment_masks_only_while_training():

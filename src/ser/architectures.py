@@ -54,76 +54,6 @@ class UtteranceNormalization(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ser")
-class SpeechNormalization(UtteranceNormalization):
-    """:class:`UtteranceNormalization` over the clip's speech frames only; the rest are set to 0.
-
-    A frame is speech when its loudest band is within ``range_db`` of the clip's
-    loudest bin. Padding, leading and trailing silence and pauses then neither
-    shift the statistics nor reach the network (see :class:`SpeechPooling`), so
-    a 1.5 s word and a 3.5 s sentence in the same 4 s window are seen alike.
-    Called on a clip, or on ``[clip, reference]`` to take the speech frames from
-    ``reference``: the clip before training-time damage, whose added noise would
-    otherwise turn silence into "speech" in training only.
-    """
-
-    def __init__(self, range_db: float = 40.0, floor_db: float = 80.0, **kwargs):
-        super().__init__(floor_db=floor_db, **kwargs)
-        self.range_db = range_db
-
-    def call(self, inputs):
-        x, reference = inputs if isinstance(inputs, (list, tuple)) else (inputs, inputs)
-        level = ops.max(reference, axis=2, keepdims=True)
-        top = ops.max(level, axis=1, keepdims=True)
-        speech = ops.cast(level > top - self.range_db, x.dtype)
-        frames = ops.sum(speech, axis=1, keepdims=True)
-        x = ops.maximum(x, top - self.floor_db)
-        mean = ops.sum(x * speech, axis=1, keepdims=True) / frames
-        centred = (x - mean) * speech
-        power = ops.sum(ops.square(centred), axis=(1, 2), keepdims=True) / (frames * x.shape[2])
-        return centred / ops.sqrt(power + 1e-5)
-
-    def get_config(self):
-        return {**super().get_config(), "range_db": self.range_db}
-
-
-@keras.saving.register_keras_serializable(package="ser")
-class SpeechFrames(layers.Layer):
-    """1 for frames with any non-zero value, else 0: ``(batch, frames, 1)``.
-
-    After :class:`SpeechNormalization` (and SpecAugment's shift and masks) this is
-    the speech mask the convolution blocks and :class:`SpeechPooling` follow.
-    """
-
-    def call(self, x):
-        return ops.cast(ops.max(ops.abs(x), axis=2, keepdims=True) > 0, x.dtype)
-
-
-@keras.saving.register_keras_serializable(package="ser")
-class SpeechPooling(layers.Layer):
-    """Mean (and, for statistics pooling, standard deviation) over speech frames only.
-
-    Called on ``[features, speech]``, the mask from :class:`SpeechFrames`
-    downsampled with the features.
-    """
-
-    def __init__(self, statistics: bool = True, **kwargs):
-        super().__init__(**kwargs)
-        self.statistics = statistics
-
-    def call(self, inputs):
-        x, speech = inputs
-        frames = ops.maximum(ops.sum(speech, axis=1), 1.0)
-        mean = ops.sum(x * speech, axis=1) / frames
-        if not self.statistics:
-            return mean
-        var = ops.sum(ops.square(x - mean[:, None, :]) * speech, axis=1) / frames
-        return ops.concatenate([mean, ops.sqrt(var + 1e-5)], axis=-1)
-
-    def get_config(self):
-        return {**super().get_config(), "statistics": self.statistics}
-
-
-@keras.saving.register_keras_serializable(package="ser")
 class SpecAugment(layers.Layer):
     """Training-time augmentation: a random time shift, time masks and frequency masks.
 
@@ -263,11 +193,7 @@ def _cnn(spec: ModelSpec, n_frames: int, n_features: int, adapt_on=None, seed=No
     if spec.noise_probability or spec.band_limit_probability:
         x = ChannelAugment(spec.noise_probability, spec.band_limit_probability, spec.snr_db,
                            seed=seed, name="channel_augment")(x)  # fmt: skip
-    if spec.speech_range_db:
-        if spec.normalisation != "utterance":
-            raise ValueError("speech frames (speech_range_db) need utterance normalisation")
-        x = SpeechNormalization(spec.speech_range_db, name="speech_norm")([x, inputs])
-    elif spec.normalisation == "utterance":
+    if spec.normalisation == "utterance":
         x = UtteranceNormalization(name="utterance_norm")(x)
     elif spec.normalisation == "global":
         normalise = layers.Normalization(axis=-1, name="global_norm")
@@ -277,21 +203,14 @@ def _cnn(spec: ModelSpec, n_frames: int, n_features: int, adapt_on=None, seed=No
     if spec.augmentation:
         x = SpecAugment(spec.time_masks, spec.time_mask_width, spec.freq_masks,
                         spec.freq_mask_width, spec.max_shift, seed=seed, name="spec_augment")(x)  # fmt: skip
-    speech = SpeechFrames(name="speech_frames")(x) if spec.speech_range_db else None
     last = len(spec.channels) - 1
     for i, (channels, kernel) in enumerate(zip(spec.channels, spec.kernel_sizes, strict=True)):
         x = layers.Conv1D(channels, kernel, padding="same", use_bias=False, name=f"conv_{i + 1}")(x)
         x = layers.BatchNormalization(name=f"bn_{i + 1}")(x)
         x = layers.Activation("relu", name=f"relu_{i + 1}")(x)
-        if speech is not None:  # silence stays silent: nothing leaks in from its neighbours
-            x = layers.Multiply(name=f"speech_only_{i + 1}")([x, speech])
         if i < last:
             x = layers.MaxPooling1D(2, name=f"pool_{i + 1}")(x)
-            if speech is not None:
-                speech = layers.MaxPooling1D(2, name=f"speech_pool_{i + 1}")(speech)
-    if speech is not None:
-        x = SpeechPooling(spec.pooling == "statistics", name="speech_pooling")([x, speech])
-    elif spec.pooling == "statistics":
+    if spec.pooling == "statistics":
         x = StatisticsPooling(name="statistics_pooling")(x)
     else:
         x = layers.GlobalAveragePooling1D(name="average_pooling")(x)

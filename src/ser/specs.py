@@ -55,20 +55,17 @@ class ModelSpec:
     waveform_versions: int = 0
     # Every class weighs the same in the loss (RAVDESS has half as many neutral clips).
     balanced_classes: bool = False
-    # Speech frames only (0 turns it off): the normalisation, the convolutions and the
-    # pooling see only frames within this many dB of the clip's loudest (SpeechNormalization).
-    speech_range_db: float = 0.0
     description: str = field(default="", compare=False)
 
     @property
     def ingredients(self) -> int:
         """How many training-time ingredients the recipe adds to the plain network
-        (SpecAugment, channel augmentation, waveform augmentation, longer training, a
-        class-balanced loss, speech frames only): the simpler of two candidates has fewer."""
+        (SpecAugment, channel augmentation, waveform augmentation, longer training): the
+        simpler of two candidates has fewer."""
         return sum((
             self.augmentation, bool(self.noise_probability or self.band_limit_probability),
             bool(self.waveform_versions), self.epochs > DEFAULT_EPOCHS,
-            self.balanced_classes, bool(self.speech_range_db),
+            self.balanced_classes,
         ))  # fmt: skip
 
     def with_changes(self, name: str, description: str = "", **changes) -> ModelSpec:
@@ -101,11 +98,8 @@ class ModelSpec:
                 "noise)"
             )
         augmentation = ", ".join(kinds) or "no augmentation"
-        speech = (f" over speech frames only (within {self.speech_range_db:g} dB of the loudest)"
-                  if self.speech_range_db else "")  # fmt: skip
         return (
-            f"{self.features} features, {self.normalisation} normalisation inside the model"
-            f"{speech}, "
+            f"{self.features} features, {self.normalisation} normalisation inside the model, "
             f"{augmentation}, {len(self.channels)} convolution blocks "
             f"({', '.join(map(str, self.channels))} channels), {self.pooling} pooling, dropout "
             f"{self.dropout:g}; AdamW with a cosine schedule (learning rate {self.learning_rate:g}, "

@@ -45,7 +45,7 @@ from ser.config import DATA_DIR
 TRAINING_CODE_VERSION = 3
 # Spec fields added after trainings were first keyed, with their defaults: a spec that
 # leaves one at its default trains as before the field existed, so its key leaves it out.
-ADDED_SPEC_FIELDS = {"waveform_versions": 0, "balanced_classes": False, "speech_range_db": 0.0}
+ADDED_SPEC_FIELDS = {"waveform_versions": 0, "balanced_classes": False}
 CACHE_ENV_VAR = "SER_TRAINING_CACHE"
 FRESH_ENV_VAR = "SER_FRESH"
 DEFAULT_CACHE_DIR = DATA_DIR / "cache" / "trainings"
