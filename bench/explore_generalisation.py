@@ -35,7 +35,11 @@ All six folds (same seeds, clean / white 20 dB / white 10 dB / silence padding /
 recipe 0.671 / 0.422 / 0.305 / 0.549 / 0.467 (folds 1-2 again 0.711 and 0.501: the runs
 reproduce); with the class-balanced loss 0.693 / 0.423 / 0.294 / 0.526 / 0.475. Paired over the
 six folds, clean +0.022 (one standard error 0.015; fold 5 alone +0.094) and TESS +0.009 (SE
-0.012); silence padding -0.023. None is in the plan (ser.plan).
+0.012); silence padding -0.023. Bank mode (the plan's channel and waveform augmentation)
+0.660 / 0.652 / 0.604 / 0.577 / 0.459; bank mode with the class-balanced loss 0.677 / 0.651 /
+0.618 / 0.569 / 0.462: clean +0.017 against the bank alone (SE 0.0065, five folds of six up),
+TESS +0.003 (SE 0.023). None is in the plan yet (ser.plan): it changes the report's numbers,
+so it goes in with a full run.
 
 Our recipe (``models/runs/selection.json``) is trained on each fold's training actors
 (seed 42 + fold). Printed per fold: validation UA (clean, white noise at 20 and 10 dB,
