@@ -97,12 +97,20 @@ def test_parallel_extraction_matches_serial(tiny_index, tmp_path):
 def test_same_size_edit_gets_a_new_cache_key(tiny_index):
     path = Path(tiny_index.loc[0, "path"])
     before = cache_key(tiny_index, FeatureParams())
-    size = path.stat().st_size
-    sf.write(path, tone(1.5, 16_000, freq=500.0), 16_000)  # same length and format: same size
-    assert path.stat().st_size == size
     stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # coarse clocks
+    sf.write(path, tone(1.5, 16_000, freq=500.0), 16_000)  # same length and format: same size
+    assert path.stat().st_size == stat.st_size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even the same modification time
     assert cache_key(tiny_index, FeatureParams()) != before
+
+
+def test_a_fresh_copy_of_the_clips_keeps_the_cache_key(tiny_index, tmp_path):
+    """A re-copied dataset (new modification times, same bytes) is not extracted again."""
+    before = cache_key(tiny_index, FeatureParams())
+    for path in map(Path, tiny_index["path"]):
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    assert cache_key(tiny_index, FeatureParams()) == before
 
 
 def test_load_features_decodes_once_and_matches_each_kind(tiny_index, tmp_path):

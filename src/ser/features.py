@@ -270,17 +270,26 @@ def extract_features(
     return stacked if many else stacked[0]
 
 
+def _content_digest(path: Path) -> str:
+    """A file's content hash (all of RAVDESS, 123 MB of FLAC, in well under a second)."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def cache_key(index: pd.DataFrame, params: FeatureParams) -> str:
     """Hash of the feature parameters, the code version and the clips' identity.
 
-    A clip is identified by its name, size and modification time (ns): an edited
-    clip gets a new key even when its size is unchanged, without the cost of
-    hashing every file's content on each run.
+    A clip is identified by its name and a hash of its bytes: an edited clip gets a
+    new key even when its size and modification time are unchanged, and a fresh copy
+    of the same dataset (new modification times) keeps the key, so its features are
+    not extracted again.
     """
     clips = []
     for path in map(Path, index["path"]):
-        stat = path.stat()
-        clips.append([f"{path.parent.name}/{path.name}", stat.st_size, stat.st_mtime_ns])
+        clips.append([f"{path.parent.name}/{path.name}", _content_digest(path)])
     payload = {
         "params": asdict(params),
         "feature_version": FEATURE_VERSION,
