@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from ser import cli
+from ser.artifacts import read_metadata
 from ser.audio import AudioError
 from ser.config import EMOTION_NAMES, PROJECT_ROOT, SAMPLES_DIR
 from ser.features import FeatureParams, clip_features, load_or_extract
@@ -310,7 +311,7 @@ def test_committed_model_reproduces_its_held_out_metrics(ravdess_root):
     index = build_index(ravdess_root)
     # only the held-out actors' clips: what the check needs, without extracting all 1440
     index = index[index["actor"].isin(expected.scores.test_actors)].reset_index(drop=True)
-    kind = json.loads((PROJECT_ROOT / "models" / "labels.json").read_text())["spec"]["features"]
+    kind = read_metadata(PROJECT_ROOT / "models")["spec"]["features"]
     found = evaluate_shipped_model(
         index, load_features(index, (kind,), progress=False), PROJECT_ROOT / "models"
     )  # only the shipped model's feature kind

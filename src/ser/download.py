@@ -36,11 +36,8 @@ class DownloadError(RuntimeError):
 
 
 def md5sum(path: Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "md5").hexdigest()
 
 
 def _offline_message(url: str, reason: object) -> str:

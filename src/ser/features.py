@@ -270,15 +270,6 @@ def extract_features(
     return stacked if many else stacked[0]
 
 
-def _content_digest(path: Path) -> str:
-    """A file's content hash (all of RAVDESS, 123 MB of FLAC, in well under a second)."""
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def cache_key(index: pd.DataFrame, params: FeatureParams) -> str:
     """Hash of the feature parameters, the code version and the clips' identity.
 
@@ -289,7 +280,9 @@ def cache_key(index: pd.DataFrame, params: FeatureParams) -> str:
     """
     clips = []
     for path in map(Path, index["path"]):
-        clips.append([f"{path.parent.name}/{path.name}", _content_digest(path)])
+        with open(path, "rb") as handle:  # all of RAVDESS (123 MB of FLAC) in about 0.4 s
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        clips.append([f"{path.parent.name}/{path.name}", digest])
     payload = {
         "params": asdict(params),
         "feature_version": FEATURE_VERSION,
