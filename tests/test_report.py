@@ -220,9 +220,13 @@ def test_the_random_split_model_is_named_with_its_own_seed_count():
     from ser.report import model_name
 
     metrics = SimpleNamespace(
-        ours="cnn_ensemble", members=2, plan={"seeds": [42, 43], "random_seeds": [42, 43, 44]}
+        ours="cnn_ensemble",
+        members=2,
+        plan={"seed": 42, "seeds": [42, 43], "random_seeds": [42, 43, 44]},
     )
     assert "3 seeds averaged" in model_name(metrics, "cnn_no_augmentation_ensemble_random_split")
     assert "2 seeds averaged" in model_name(metrics, "cnn_no_augmentation_ensemble")
-    older = SimpleNamespace(ours="x", members=2, plan={"seeds": [42, 43]})  # no random_seeds
+    older = SimpleNamespace(
+        ours="x", members=2, plan={"seed": 42, "seeds": [42, 43]}
+    )  # no random_seeds
     assert "2 seeds averaged" in model_name(older, "cnn_no_augmentation_ensemble_random_split")

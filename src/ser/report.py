@@ -40,7 +40,7 @@ from ser.evaluation import (
     target_rows,
     top_confusions,
 )  # fmt: skip
-from ser.plan import RANDOM_SPLIT_SUFFIX, describe_plan
+from ser.plan import RANDOM_SPLIT_SUFFIX, Plan, describe_plan
 from ser.plan import model_name as plan_model_name
 from ser.runs import read_trainings
 from ser.templating import render
@@ -94,8 +94,8 @@ def model_name(metrics: Metrics, name: str) -> str:
         return BASELINE_LABELS[name]
     if name == metrics.ours:
         return plan_model_name(name, metrics.members)
-    seeds_key = "random_seeds" if name.endswith(RANDOM_SPLIT_SUFFIX) else "seeds"
-    seeds = len(metrics.plan.get(seeds_key) or metrics.plan.get("seeds", [])) or None
+    protocol = "random" if name.endswith(RANDOM_SPLIT_SUFFIX) else "speaker_independent"
+    seeds = len(Plan.from_dict(metrics.plan).seeds_for(protocol)) or None
     return plan_model_name(name, seeds if is_seed_ensemble(name) else None)
 
 
