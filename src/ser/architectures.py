@@ -164,6 +164,39 @@ class ChannelAugment(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ser")
+class PositionSlice(layers.Layer):
+    """Add a fixed table of position encodings, sliced to the input's length.
+
+    Whisper's encoder has 1,500 positions (30 s); a shorter input uses the first ones.
+    """
+
+    def __init__(self, max_positions: int, width: int, **kwargs):
+        super().__init__(**kwargs)
+        self.max_positions, self.width = max_positions, width
+        self.table = self.add_weight(
+            shape=(max_positions, width), initializer="zeros", trainable=False, name="table"
+        )
+
+    def call(self, x):
+        return x + self.table[None, : ops.shape(x)[1]]
+
+    def get_config(self):
+        return {**super().get_config(), "max_positions": self.max_positions, "width": self.width}
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class LayerMix(layers.Layer):
+    """A learned softmax-weighted sum over an encoder's layers: ``(batch, layers, d) -> (batch, d)``."""
+
+    def build(self, input_shape):
+        self.logits = self.add_weight(shape=(input_shape[1],), initializer="zeros", name="logits")
+
+    def call(self, x):
+        weights = ops.softmax(self.logits)
+        return ops.einsum("bld,l->bd", x, weights)
+
+
+@keras.saving.register_keras_serializable(package="ser")
 class StatisticsPooling(layers.Layer):
     """Mean and standard deviation over time, concatenated: ``(batch, 2 * channels)``."""
 

@@ -1,0 +1,79 @@
+"""Heads on pooled Whisper encoder states, judged on validation actors and TESS (issue 27).
+
+Every candidate is trained on each EmoBox fold's training actors (its two validation
+actors and four test actors held out) and scored on the validation actors, and on TESS
+(seven emotions; never training data). Test actors are never scored here.
+
+    RAVDESS_DIR=... TESS_DIR=... .venv/bin/python bench/explore_encoder_heads.py [--heads ...]
+
+Prints one row per head: mean validation UA over the six folds, its paired standard
+error against the best row, and TESS UA (mean over the six fold models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from ser.dataset import build_index
+from ser.encoder_states import FrontEnd, load_encoder_states
+from ser.heads import HEADS, fit_head
+from ser.scoring import paired_standard_error, unweighted_accuracy
+from ser.splits import EMOBOX_FOLDS, speaker_split
+from ser.tess import TESS_EMOTIONS, tess_index, tess_root
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--heads", nargs="*", default=list(HEADS))
+    parser.add_argument("--folds", nargs="*", type=int, default=sorted(EMOBOX_FOLDS))
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--trim-db", type=float, help="trim leading/trailing audio this far below the peak"
+    )
+    parser.add_argument("--level-dbfs", type=float, help="scale each clip to this RMS level")
+    parser.add_argument("--window-seconds", type=float, help="pad or cut every clip to this length")
+    args = parser.parse_args()
+
+    index = build_index()
+    front = FrontEnd(args.trim_db, args.level_dbfs, args.window_seconds)
+    print(front)
+    states = load_encoder_states(index, front=front, progress=False).states
+    labels = index["emotion"].to_numpy()
+    speakers = index["actor"].to_numpy()
+    tess = tess_index(tess_root()) if tess_root() else None
+    tess_states = (
+        load_encoder_states(tess, front=front, progress=False).states if tess is not None else None
+    )
+
+    results = {}
+    for name in args.heads:
+        start = time.perf_counter()
+        fold_ua, tess_ua = [], []
+        for fold in args.folds:
+            split = speaker_split(index, fold, args.seed)
+            head = fit_head(name, states[split.train], labels[split.train],
+                            speakers[split.train], seed=args.seed + fold)  # fmt: skip
+            predicted = head.predict(states[split.validation], speakers[split.validation])
+            fold_ua.append(unweighted_accuracy(labels[split.validation], predicted))
+            if tess_states is not None:
+                probabilities = head.predict_proba(tess_states, tess["speaker"].to_numpy())
+                columns = [head.classes.index(e) for e in TESS_EMOTIONS]
+                answer = np.array(TESS_EMOTIONS)[probabilities[:, columns].argmax(1)]
+                tess_ua.append(unweighted_accuracy(tess["emotion"], answer))
+        results[name] = (fold_ua, tess_ua)
+        print(f"{name:32s} validation UA {np.mean(fold_ua):.3f} (folds "
+              f"{' '.join(f'{u:.3f}' for u in fold_ua)})  TESS {np.mean(tess_ua) if tess_ua else float('nan'):.3f}"
+              f"  {time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+    best = max(results, key=lambda n: np.mean(results[n][0]))
+    print(f"\nbest on validation: {best}")
+    for name, (fold_ua, tess_ua) in results.items():
+        se = paired_standard_error(results[best][0], fold_ua) if name != best else 0.0
+        print(f"{name:32s} {np.mean(fold_ua):.3f}  behind {np.mean(results[best][0]) - np.mean(fold_ua):.3f}"
+              f"  1 SE {se:.3f}  TESS {np.mean(tess_ua) if tess_ua else float('nan'):.3f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The Whisper encoder in Keras equals CTranslate2's own, on real clips of any length."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from ser.audio import load_audio
+from ser.config import SAMPLES_DIR
+from ser.encoder import (
+    EncoderError,
+    build_encoder,
+    load_encoder_weights,
+    read_ctranslate2,
+    whisper_log_mel,
+)
+from ser.encoder_states import FrontEnd, StateExtractor, pool_states
+
+CLIPS = sorted(SAMPLES_DIR.glob("*.flac"))
+
+
+@pytest.fixture(scope="module")
+def weights():
+    return load_encoder_weights()
+
+
+@pytest.fixture(scope="module")
+def encoder(weights):
+    return build_encoder(weights)
+
+
+def test_sizes_are_read_from_the_weights(weights):
+    assert (weights.n_mels, weights.width, weights.n_heads, weights.n_layers) == (80, 384, 6, 4)
+    assert weights.max_positions == 1500 and weights.n_states == 5
+
+
+@pytest.mark.parametrize("seconds", [None, 1.0])
+def test_last_state_equals_ctranslate2_encode(encoder, weights, seconds):
+    """A whole clip (3-4 s) and its first second: positions are sliced to the input."""
+    ctranslate2 = pytest.importorskip("ctranslate2")
+    reference = ctranslate2.models.Whisper(
+        str(weights.folder), device="cpu", compute_type="float32"
+    )
+    for path in CLIPS[:2]:
+        samples = load_audio(path, 16_000)
+        if seconds:
+            samples = samples[: int(seconds * 16_000)]
+        mel = whisper_log_mel(samples)
+        ours = np.asarray(encoder(mel[None])[-1])[0]
+        view = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel.T[None]))
+        theirs = np.asarray(reference.encode(view, to_cpu=True))[0]
+        assert ours.shape == theirs.shape == (mel.shape[0] // 2, 384)
+        assert np.abs(ours - theirs).max() < 1e-3 * np.abs(theirs).max()
+
+
+def test_log_mel_has_whisper_framing():
+    mel = whisper_log_mel(np.zeros(16_000 * 2 + 77, np.float32) + 0.01)
+    assert mel.shape == (200, 80) and mel.dtype == np.float32
+    assert (
+        whisper_log_mel(np.random.default_rng(0).normal(size=16_000).astype(np.float32)).max()
+        <= 2.0
+    )
+
+
+def test_pooled_states_are_mean_and_std_per_layer():
+    states = [np.arange(12, dtype=np.float32).reshape(1, 3, 4)] * 2
+    pooled = pool_states(states)
+    assert pooled.shape == (2, 8)
+    np.testing.assert_allclose(pooled[0, :4], [4, 5, 6, 7])
+    np.testing.assert_allclose(pooled[0, 4:], np.full(4, np.std([0, 4, 8])), rtol=1e-6)
+
+
+def test_extractor_front_end_trims_and_levels():
+    front = FrontEnd(trim_db=30, level_dbfs=-20, window_seconds=None)
+    quiet = np.concatenate([np.zeros(16_000), 0.01 * np.sin(np.arange(8000) / 5), np.zeros(16_000)])
+    out = front(quiet.astype(np.float32))
+    assert out.size < 16_000  # the silence is gone
+    assert abs(20 * np.log10(np.sqrt(np.mean(out**2))) + 20) < 0.1
+    assert FrontEnd(window_seconds=2.0)(quiet.astype(np.float32)).size == 32_000
+
+
+def test_extractor_pools_every_layer(weights):
+    extractor = StateExtractor()
+    pooled = extractor(load_audio(CLIPS[0], 16_000))
+    assert pooled.shape == (weights.n_states, 2 * weights.width)
+    assert np.isfinite(pooled).all()
+
+
+def test_not_a_whisper_folder_is_named(tmp_path):
+    with pytest.raises(EncoderError, match="no model.bin"):
+        load_encoder_weights(tmp_path)
+    bad = tmp_path / "model.bin"
+    bad.write_bytes(struct.pack("<I", 99))
+    with pytest.raises(EncoderError, match="binary version 99"):
+        read_ctranslate2(bad)
