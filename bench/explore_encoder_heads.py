@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from ser.dataset import build_index
-from ser.encoder_states import FrontEnd, load_encoder_states
+from ser.encoder_states import WINDOW_SECONDS, FrontEnd, load_encoder_states
 from ser.heads import HEADS, fit_head
 from ser.scoring import paired_standard_error, unweighted_accuracy
 from ser.splits import EMOBOX_FOLDS, speaker_split
@@ -34,11 +34,16 @@ def main() -> None:
         "--trim-db", type=float, help="trim leading/trailing audio this far below the peak"
     )
     parser.add_argument("--level-dbfs", type=float, help="scale each clip to this RMS level")
-    parser.add_argument("--window-seconds", type=float, help="pad or cut every clip to this length")
+    parser.add_argument(
+        "--window-seconds",
+        type=float,
+        default=WINDOW_SECONDS,
+        help="pad or cut every clip to this length (0: each clip's own length)",
+    )
     args = parser.parse_args()
 
     index = build_index()
-    front = FrontEnd(args.trim_db, args.level_dbfs, args.window_seconds)
+    front = FrontEnd(args.trim_db, args.level_dbfs, args.window_seconds or None)
     print(front)
     states = load_encoder_states(index, front=front, progress=False).states
     labels = index["emotion"].to_numpy()

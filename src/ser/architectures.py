@@ -185,6 +185,14 @@ class PositionSlice(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ser")
+class Gelu(layers.Layer):
+    """Exact GELU written with erf (Keras's own uses erfc, which tf2onnx cannot export)."""
+
+    def call(self, x):
+        return 0.5 * x * (1.0 + ops.erf(x / math.sqrt(2.0)))
+
+
+@keras.saving.register_keras_serializable(package="ser")
 class LayerMix(layers.Layer):
     """A learned softmax-weighted sum over an encoder's layers: ``(batch, layers, d) -> (batch, d)``."""
 

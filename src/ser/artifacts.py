@@ -67,7 +67,9 @@ def export_onnx(model, folder: Path) -> Path:
     import numpy as np
 
     path = Path(folder) / ONNX_FILE
-    model(np.zeros((1, *model.input_shape[1:]), np.float32))  # Keras exports called models only
+    # Keras exports called models only; a free time axis (the encoder model's) gets 4 s.
+    example = [400 if size is None else size for size in model.input_shape[1:]]
+    model(np.zeros((1, *example), np.float32))
     with warnings.catch_warnings():  # tf2onnx probes np.object, which NumPy 2 warns about
         warnings.simplefilter("ignore", FutureWarning)
         model.export(str(path), format="onnx", verbose=False)

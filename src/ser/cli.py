@@ -192,10 +192,44 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--timeline", action="store_true",
                          help="one row per analysis window (start_s, end_s, emotion, probabilities) "
                          "instead of one per file, in the text, --json and --out outputs")  # fmt: skip
-    predict.add_argument("--model-dir", type=Path, default=MODELS_DIR,
-                         help="folder with emotion_model.onnx and labels.json (default: models/)")  # fmt: skip
+    predict.add_argument("--model-dir", "--model", type=Path, default=MODELS_DIR,
+                         help="folder with emotion_model.onnx and labels.json (default: models/; "
+                         "or a folder written by `python -m ser train`)")  # fmt: skip
     predict.set_defaults(handler=run_predict)
+
+    train = commands.add_parser(
+        "train",
+        help="train an emotion model on your own labelled recordings",
+        description=(
+            "Train a model on your own recordings: a CSV manifest (a path column, a label "
+            "column and optionally a speaker column; relative paths are read from the "
+            "manifest's folder) or a folder laid out as DIR/<label>/*.wav. The pretrained "
+            "encoder's states are extracted (cached), a head is scored by cross-validation "
+            "grouped by speaker (by clip without speakers: optimistic for new speakers), "
+            "calibrated, fitted on every clip and written to --out with your labels: use it "
+            "with `python -m ser predict --model OUT`."
+        ),
+    )
+    train.add_argument("source", type=Path, metavar="MANIFEST_OR_DIR")
+    train.add_argument("--out", type=Path, required=True, metavar="MODEL_DIR",
+                       help="the model folder to write (an existing model needs --force)")  # fmt: skip
+    train.add_argument("--label-column", default="label")
+    train.add_argument("--speaker-column", default=None,
+                       help="group the cross-validation by this column (recommended)")  # fmt: skip
+    train.add_argument("--path-column", default="path")
+    train.add_argument("--folds", type=int, default=5)
+    train.add_argument("--head", default="linear_all", help="a head of ser.heads.HEADS")
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--force", action="store_true", help="replace a model already in --out")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=run_train)
     return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ser.own_data import main_train
+
+    return main_train(args)
 
 
 def main(argv: list[str] | None = None) -> int:

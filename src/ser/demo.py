@@ -110,10 +110,12 @@ def plot_signal(prediction: Prediction, predictor: Predictor) -> plt.Figure:
         vmin=max(float(first.min()), float(first.max()) - 80) if params.kind == "logmel" else None,
     )  # fmt: skip
     feature_ax.grid(False)
-    what = "log-mel power (dB)" if params.kind == "logmel" else "MFCCs"
+    what = {"logmel": "log-mel power (dB)", "whisper": "Whisper's log-mel"}.get(
+        params.kind, "MFCCs"
+    )
     feature_ax.set(
         title=f"{what}, first {params.window_seconds:.2f} s window", xlabel="frame",
-        ylabel="mel band" if params.kind == "logmel" else "coefficient",
+        ylabel="coefficient" if params.kind == "mfcc" else "mel band",
     )  # fmt: skip
     fig.colorbar(image, ax=feature_ax)
     return fig

@@ -196,17 +196,17 @@ def build_encoder(weights: EncoderWeights | None = None, *, name: str = "whisper
     ``n_layers + 1`` states ``(batch, frames // 2, width)`` out, with the weights set."""
     import keras
 
-    from ser.architectures import PositionSlice
+    from ser.architectures import Gelu, PositionSlice
 
     weights = weights or load_encoder_weights()
     width, heads = weights.width, weights.n_heads
     mel = keras.Input((None, weights.n_mels), name="log_mel")
     x = keras.layers.ZeroPadding1D(1)(mel)
-    conv1 = keras.layers.Conv1D(width, 3, activation="gelu", name="conv1")
-    x = conv1(x)
+    conv1 = keras.layers.Conv1D(width, 3, name="conv1")
+    x = Gelu()(conv1(x))
     x = keras.layers.ZeroPadding1D(1)(x)
-    conv2 = keras.layers.Conv1D(width, 3, strides=2, activation="gelu", name="conv2")
-    x = conv2(x)
+    conv2 = keras.layers.Conv1D(width, 3, strides=2, name="conv2")
+    x = Gelu()(conv2(x))
     positions = PositionSlice(weights.max_positions, width, name="positions")
     x = positions(x)
     states = [x]
@@ -224,9 +224,9 @@ def build_encoder(weights: EncoderWeights | None = None, *, name: str = "whisper
         h = norm1(x)
         x = keras.layers.Add()([x, attention(h, h)])
         norm2 = keras.layers.LayerNormalization(epsilon=1e-5, name=f"{prefix}_ffn_norm")
-        dense1 = keras.layers.Dense(4 * width, activation="gelu", name=f"{prefix}_ffn_1")
+        dense1 = keras.layers.Dense(4 * width, name=f"{prefix}_ffn_1")
         dense2 = keras.layers.Dense(width, name=f"{prefix}_ffn_2")
-        x = keras.layers.Add()([x, dense2(dense1(norm2(x)))])
+        x = keras.layers.Add()([x, dense2(Gelu()(dense1(norm2(x))))])
         if layer == weights.n_layers - 1:
             final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
             x = final_norm(x)

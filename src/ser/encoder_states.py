@@ -34,11 +34,15 @@ if TYPE_CHECKING:
 
 
 def pool_states(states) -> np.ndarray:
-    """Mean and standard deviation over time of each state: ``(n_states, 2 * width)``."""
+    """Mean and standard deviation over time of each state: ``(n_states, 2 * width)``.
+
+    The deviation is ``sqrt(var + 1e-5)``, as the model's own StatisticsPooling layer
+    computes it in the exported graph.
+    """
     pooled = []
     for state in states:
         frames = np.asarray(state, dtype=np.float32).reshape(-1, np.shape(state)[-1])
-        pooled.append(np.concatenate([frames.mean(0), frames.std(0)]))
+        pooled.append(np.concatenate([frames.mean(0), np.sqrt(frames.var(0) + 1e-5)]))
     return np.stack(pooled).astype(np.float32)
 
 
@@ -73,11 +77,23 @@ class FrontEnd:
         return samples
 
 
+# The project's front end: every clip padded with zeros or cut to a 4 s window (chosen on
+# validation actors and TESS over the clip's own length and over trimmed, levelled clips;
+# bench/explore_encoder_heads.py). The predictor's "whisper" features are the same windows.
+WINDOW_SECONDS = 4.0
+DEFAULT_FRONT = FrontEnd(window_seconds=WINDOW_SECONDS)
+
+
+def whisper_window(samples: np.ndarray, n_samples: int) -> np.ndarray:
+    """Whisper's log-mel of a 16 kHz waveform padded or cut to ``n_samples``."""
+    return whisper_log_mel(FrontEnd(window_seconds=n_samples / WHISPER_RATE)(samples))
+
+
 class StateExtractor:
     """Pooled encoder states of waveforms, with the encoder built once (one traced graph
     for every input length)."""
 
-    def __init__(self, folder: str | Path | None = None, front: FrontEnd = FrontEnd()):
+    def __init__(self, folder: str | Path | None = None, front: FrontEnd = DEFAULT_FRONT):
         self.front = front
         import tensorflow as tf
 
@@ -120,7 +136,7 @@ def code_digest() -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
-def states_key(paths, folder: str | Path | None = None, front: FrontEnd = FrontEnd()) -> str:
+def states_key(paths, folder: str | Path | None = None, front: FrontEnd = DEFAULT_FRONT) -> str:
     """The cache key of the pooled states of ``paths`` (see the module's docstring)."""
     import keras
     import librosa
@@ -150,7 +166,7 @@ class EncoderStates:
 
 
 def extract_states(
-    paths, *, folder: str | Path | None = None, front: FrontEnd = FrontEnd(),
+    paths, *, folder: str | Path | None = None, front: FrontEnd = DEFAULT_FRONT,
     progress: bool = True,
 ) -> np.ndarray:  # fmt: skip
     """Pooled states of many clips, in order, with a progress bar.
@@ -171,7 +187,7 @@ def load_encoder_states(
     *,
     cache_dir: Path = FEATURES_DIR,
     folder: str | Path | None = None,
-    front: FrontEnd = FrontEnd(),
+    front: FrontEnd = DEFAULT_FRONT,
     progress: bool = True,
 ) -> EncoderStates:
     """Pooled encoder states of every clip of ``index``, from the cache when its key matches."""

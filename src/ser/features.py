@@ -75,12 +75,16 @@ class FeatureParams:
             return cls(kind="logmel", n_fft=LOGMEL_N_FFT)
         if kind == "egemaps":
             return cls(kind="egemaps", sample_rate=EGEMAPS_RATE)
+        if kind == "whisper":  # 4 s windows at 16 kHz: 64,000 samples, 400 frames
+            return cls(kind="whisper", sample_rate=16_000, n_fft=400, hop_length=160,
+                       n_frames=401, n_mels=80, fmax=8_000.0)  # fmt: skip
         raise ValueError(f"unknown feature kind {kind!r}; choose from {', '.join(FEATURE_KINDS)}")
 
     @property
     def n_features(self) -> int:
         """Values per frame: coefficients or mel bands (eGeMAPS: functionals per clip)."""
-        return {"mfcc": self.n_mfcc, "logmel": self.n_mels, "egemaps": N_EGEMAPS}[self.kind]
+        return {"mfcc": self.n_mfcc, "logmel": self.n_mels, "whisper": self.n_mels,
+                "egemaps": N_EGEMAPS}[self.kind]  # fmt: skip
 
     @property
     def n_samples(self) -> int:
@@ -168,6 +172,10 @@ def feature_matrix(samples: np.ndarray, params: FeatureParams = FeatureParams())
     """
     if params.kind == "egemaps":
         return egemaps_functionals(samples, params)
+    if params.kind == "whisper":
+        from ser.encoder_states import whisper_window
+
+        return whisper_window(samples, params.n_samples)
     with _blas().limit(limits=1, user_api="blas"):
         return (
             logmel_matrix(samples, params)

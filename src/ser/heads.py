@@ -31,6 +31,25 @@ def speaker_centred(states: np.ndarray, speakers) -> np.ndarray:
     return centred
 
 
+def enrolment_centres(
+    states: np.ndarray, speakers, *, k: int | None, rng: np.random.Generator,
+    enrol_mask=None,
+) -> np.ndarray:  # fmt: skip
+    """Each clip's speaker mean as a user would give it: the mean of ``k`` random clips of
+    the same speaker (None: all of them), drawn among the clips in ``enrol_mask`` (default:
+    every clip), never the clip being judged."""
+    speakers = np.asarray(speakers)
+    enrol_mask = np.ones(len(states), bool) if enrol_mask is None else np.asarray(enrol_mask)
+    centres = np.empty_like(states)
+    for i in range(len(states)):
+        pool = np.flatnonzero((speakers == speakers[i]) & enrol_mask)
+        pool = pool[pool != i]
+        if k is not None and k < pool.size:
+            pool = rng.choice(pool, size=k, replace=False)
+        centres[i] = states[pool].mean(axis=0)
+    return centres
+
+
 @dataclass(frozen=True)
 class HeadSpec:
     """What defines a head and how it is trained."""
@@ -50,6 +69,8 @@ class HeadSpec:
 HEADS: dict[str, HeadSpec] = {
     **{f"linear_layer{layer}": HeadSpec("linear", (layer,), c=0.05) for layer in range(5)},
     "linear_all": HeadSpec("linear"),
+    "linear_layers1234": HeadSpec("linear", (1, 2, 3, 4)),
+    "linear_layers23": HeadSpec("linear", (2, 3), c=0.03),
     "linear_all_c0.003": HeadSpec("linear", c=0.003),
     "linear_all_c0.03": HeadSpec("linear", c=0.03),
     "layer_mix_mlp": HeadSpec("layer_mix_mlp"),
@@ -66,29 +87,41 @@ class FittedHead:
     classes: list[str]
     model: object = field(repr=False)
 
-    def _inputs(self, states: np.ndarray, speakers) -> np.ndarray:
-        states = speaker_centred(states, speakers) if self.spec.speaker_norm else states
+    def _inputs(self, states: np.ndarray, speakers, centres) -> np.ndarray:
+        if self.spec.speaker_norm:
+            states = states - centres if centres is not None else speaker_centred(states, speakers)
         return _select(states, self.spec.layers)
 
-    def predict_proba(self, states: np.ndarray, speakers=None) -> np.ndarray:
-        x = self._inputs(states, speakers)
+    def predict_proba(self, states: np.ndarray, speakers=None, centres=None) -> np.ndarray:
+        """Probabilities per clip, columns in ``classes`` order. With ``speaker_norm``, each
+        clip is centred on ``centres`` (one row per clip) or else on its speaker's mean."""
+        x = self._inputs(states, speakers, centres)
         if self.spec.kind == "linear":
             return self.model.predict_proba(x.reshape(len(x), -1))
         return np.asarray(self.model.predict(x, verbose=0, batch_size=256))
 
-    def predict(self, states: np.ndarray, speakers=None) -> np.ndarray:
-        return np.array(self.classes)[self.predict_proba(states, speakers).argmax(1)]
+    def predict(self, states: np.ndarray, speakers=None, centres=None) -> np.ndarray:
+        return np.array(self.classes)[self.predict_proba(states, speakers, centres).argmax(1)]
 
 
 def _select(states: np.ndarray, layers) -> np.ndarray:
     return states if layers is None else states[:, list(layers)]
 
 
-def fit_head(name_or_spec, states, labels, speakers=None, *, seed: int = 42) -> FittedHead:
-    """Train a head (a name of :data:`HEADS` or a :class:`HeadSpec`) on pooled states."""
+def fit_head(
+    name_or_spec, states, labels, speakers=None, *, classes=None, seed: int = 42
+) -> FittedHead:  # fmt: skip
+    """Train a head (a name of :data:`HEADS` or a :class:`HeadSpec`) on pooled states.
+
+    ``classes`` fixes the order of the probability columns (default: sorted labels).
+    """
     spec = HEADS[name_or_spec] if isinstance(name_or_spec, str) else name_or_spec
     labels = np.asarray(labels)
-    classes = sorted(set(labels.tolist()))
+    classes = list(classes) if classes is not None else sorted(set(labels.tolist()))
+    unknown = sorted(set(labels.tolist()) - set(classes))
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the classes {classes}")
+    targets = np.array([classes.index(label) for label in labels])
     if spec.speaker_norm:
         states = speaker_centred(states, speakers)
     x = _select(states, spec.layers)
@@ -102,9 +135,9 @@ def fit_head(name_or_spec, states, labels, speakers=None, *, seed: int = 42) -> 
             LogisticRegression(C=spec.c, max_iter=3000,
                                class_weight="balanced" if spec.balanced else None),
         )  # fmt: skip
-        model.fit(x.reshape(len(x), -1), labels)
+        model.fit(x.reshape(len(x), -1), targets)
         return FittedHead(spec, classes, model)
-    model = _fit_layer_mix(spec, x, np.searchsorted(classes, labels), len(classes), seed)
+    model = _fit_layer_mix(spec, x, targets, len(classes), seed)
     return FittedHead(spec, classes, model)
 
 

@@ -1,0 +1,86 @@
+"""Speaker enrolment measured as a user would use it (issue 27, item 4).
+
+A head trained on speaker-centred pooled states (each training speaker centred on the
+mean of all their clips) judges a clip of an unseen speaker after centring it on the mean
+of a few other clips of that speaker: k random clips (never the clip judged), or only
+the speaker's neutral (and calm) clips, "read this sentence calmly". Scored on each
+EmoBox fold's validation actors (test actors are never scored) and on TESS (seven
+emotions; its neutral clips only, TESS has no calm), over six folds.
+
+    RAVDESS_DIR=... TESS_DIR=... .venv/bin/python bench/explore_enrolment.py [--head NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ser.dataset import build_index
+from ser.encoder_states import WINDOW_SECONDS, FrontEnd, load_encoder_states
+from ser.heads import HEADS, enrolment_centres, fit_head
+from ser.scoring import unweighted_accuracy
+from ser.splits import EMOBOX_FOLDS, speaker_split
+from ser.tess import TESS_EMOTIONS, tess_index, tess_root
+
+ENROLMENTS = ("1 random", "5 random", "10 random", "20 random", "neutral", "neutral+calm", "all")
+
+
+def centres_for(enrolment, states, speakers, emotions, rng):
+    if enrolment == "all":
+        return enrolment_centres(states, speakers, k=None, rng=rng)
+    if enrolment.endswith("random"):
+        return enrolment_centres(states, speakers, k=int(enrolment.split()[0]), rng=rng)
+    calm = ("neutral", "calm") if enrolment == "neutral+calm" else ("neutral",)
+    return enrolment_centres(states, speakers, k=None, rng=rng, enrol_mask=np.isin(emotions, calm))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--head", default="linear_all_speaker_norm", choices=list(HEADS))
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--window-seconds",
+        type=float,
+        default=WINDOW_SECONDS,
+        help="pad or cut every clip to this length (0: each clip's own length)",
+    )
+    args = parser.parse_args()
+    front = FrontEnd(window_seconds=args.window_seconds or None)
+
+    index = build_index()
+    states = load_encoder_states(index, front=front, progress=False).states
+    labels, speakers = index["emotion"].to_numpy(), index["actor"].to_numpy()
+    tess = tess_index(tess_root()) if tess_root() else None
+    tess_states = (
+        load_encoder_states(tess, front=front, progress=False).states if tess is not None else None
+    )
+
+    scores = {e: ([], []) for e in ENROLMENTS}
+    for fold in sorted(EMOBOX_FOLDS):
+        split = speaker_split(index, fold, args.seed)
+        head = fit_head(args.head, states[split.train], labels[split.train],
+                        speakers[split.train], seed=args.seed + fold)  # fmt: skip
+        rng = np.random.default_rng(args.seed + fold)
+        v = split.validation
+        for enrolment in ENROLMENTS:
+            centres = centres_for(enrolment, states[v], speakers[v], labels[v], rng)
+            predicted = head.predict(states[v], centres=centres)
+            scores[enrolment][0].append(unweighted_accuracy(labels[v], predicted))
+            if tess_states is not None:
+                tess_centres = centres_for(enrolment, tess_states, tess["speaker"].to_numpy(),
+                                           tess["emotion"].to_numpy(), rng)  # fmt: skip
+                probabilities = head.predict_proba(tess_states, centres=tess_centres)
+                columns = [head.classes.index(e) for e in TESS_EMOTIONS]
+                answer = np.array(TESS_EMOTIONS)[probabilities[:, columns].argmax(1)]
+                scores[enrolment][1].append(unweighted_accuracy(tess["emotion"], answer))
+    print(f"head {args.head}, {front}")
+    print(f"{'enrolment':14s} validation UA (6 folds, mean ± SE)   TESS UA")
+    for enrolment, (ua, tess_ua) in scores.items():
+        se = np.std(ua, ddof=1) / np.sqrt(len(ua))
+        print(f"{enrolment:14s} {np.mean(ua):.3f} ± {se:.3f}                    "
+              f"{np.mean(tess_ua) if tess_ua else float('nan'):.3f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
