@@ -8,7 +8,15 @@ for the demo and the command line alike.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import numpy as np
+
+from ser.config import DATA_DIR
+
+ENCODER_ONNX_DIR = DATA_DIR / "cache" / "encoder_onnx"
 
 
 def head_as_keras(head, n_states: int, width: int):
@@ -47,3 +55,66 @@ def emotion_model(encoder, head_model, name: str = "whisper_emotion_model"):
     pooled = [keras.layers.Reshape((1, -1))(StatisticsPooling()(s)) for s in states]
     stacked = keras.layers.Concatenate(axis=1, name="pooled_states")(pooled)
     return keras.Model(mel, head_model(stacked), name=name)
+
+
+def pooled_states_model(encoder, name: str = "whisper_pooled_states"):
+    """Log-mel ``(batch, frames, n_mels)`` -> pooled states ``(batch, n_states, 2 * width)``."""
+    import keras
+
+    from ser.architectures import StatisticsPooling
+
+    mel = keras.Input(encoder.input_shape[1:], name="log_mel")
+    pooled = [keras.layers.Reshape((1, -1))(StatisticsPooling()(s)) for s in encoder(mel)]
+    return keras.Model(
+        mel, keras.layers.Concatenate(axis=1, name="pooled_states")(pooled), name=name
+    )
+
+
+def encoder_onnx(weights, cache_dir: Path = ENCODER_ONNX_DIR):
+    """The encoder and its pooling as ONNX (an ``onnx.ModelProto``), exported once per set of
+    weights and code and then read from ``cache_dir`` (the export takes about 30 s)."""
+    import inspect
+    import tempfile
+
+    import keras
+    import onnx
+
+    from ser import encoder as encoder_module
+    from ser.artifacts import ONNX_FILE, export_onnx
+    from ser.encoder import build_encoder
+    from ser.encoder_states import weights_digest
+
+    source = inspect.getsource(encoder_module) + inspect.getsource(pooled_states_model)
+    key = hashlib.sha256(json.dumps([
+        weights_digest(weights.folder), hashlib.sha256(source.encode()).hexdigest(),
+        keras.__version__, onnx.__version__,
+    ]).encode()).hexdigest()[:16]  # fmt: skip
+    path = Path(cache_dir) / f"whisper_pooled_{key}.onnx"
+    if not path.exists():
+        with tempfile.TemporaryDirectory() as scratch:
+            export_onnx(pooled_states_model(build_encoder(weights)), Path(scratch))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Path(scratch, ONNX_FILE).replace(path)
+    return onnx.load(str(path))
+
+
+def export_encoder_model(head_model, folder: Path, weights) -> Path:
+    """Write ``emotion_model.onnx``: the cached encoder ONNX joined to the head's own export
+    (seconds), the same graph :func:`emotion_model` builds in Keras."""
+    import tempfile
+
+    import onnx
+    from onnx import compose
+
+    from ser.artifacts import ONNX_FILE, export_onnx
+
+    encoder = encoder_onnx(weights)
+    with tempfile.TemporaryDirectory() as scratch:
+        export_onnx(head_model, Path(scratch))
+        head = compose.add_prefix(onnx.load(str(Path(scratch, ONNX_FILE))), "head/")
+    joined = compose.merge_models(
+        encoder, head, io_map=[(encoder.graph.output[0].name, head.graph.input[0].name)]
+    )
+    path = Path(folder) / ONNX_FILE
+    onnx.save(joined, str(path))
+    return path

@@ -128,6 +128,13 @@ def _weights_digest(model_file: str, size: int, mtime: float) -> str:
     return _file_digest(Path(model_file))
 
 
+def weights_digest(folder: str | Path | None = None) -> str:
+    """SHA-256 of a Whisper folder's ``model.bin`` (computed once per file and version)."""
+    model_file = Path(folder or whisper_dir()) / "model.bin"
+    stat = model_file.stat()
+    return _weights_digest(str(model_file), stat.st_size, stat.st_mtime)
+
+
 def code_digest() -> str:
     """A digest of the source that computes the states: this module and the encoder's."""
     from ser import encoder
@@ -142,11 +149,9 @@ def states_key(paths, folder: str | Path | None = None, front: FrontEnd = DEFAUL
     import librosa
     import tensorflow as tf
 
-    model_file = Path(folder or whisper_dir()) / "model.bin"
-    stat = model_file.stat()
     payload = {
         "clips": [[f"{Path(p).parent.name}/{Path(p).name}", _file_digest(Path(p))] for p in paths],
-        "weights": _weights_digest(str(model_file), stat.st_size, stat.st_mtime),
+        "weights": weights_digest(folder),
         "code": code_digest(),
         "front": asdict(front),
         "versions": [tf.__version__, keras.__version__, librosa.__version__, np.__version__],

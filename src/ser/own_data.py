@@ -315,6 +315,7 @@ def train_own_model(
     seed: int = 42,
     force: bool = False,
     progress: bool = True,
+    cache_dir: Path | None = None,
     log=print,
 ) -> OwnModel:
     """Extract states, cross-validate, calibrate, fit on everything, write the model folder."""
@@ -327,9 +328,12 @@ def train_own_model(
         log(f"skipped {path}: {reason}")
     seconds = {}
     start = time.perf_counter()
+    from ser.config import FEATURES_DIR
     from ser.encoder_states import load_encoder_states
 
-    states = load_encoder_states(corpus.clips, progress=progress)
+    states = load_encoder_states(
+        corpus.clips, cache_dir=cache_dir or FEATURES_DIR, progress=progress
+    )
     seconds["encoder states"] = time.perf_counter() - start
     log(f"encoder states of {len(corpus.clips)} clips: "
         f"{'from the cache' if states.from_cache else 'extracted'} in {seconds['encoder states']:.1f} s")  # fmt: skip
@@ -345,10 +349,10 @@ def train_own_model(
 
 
 def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head, seed) -> None:
-    from ser.artifacts import LABELS_FILE, ONNX_FILE, export_onnx
+    from ser.artifacts import LABELS_FILE, ONNX_FILE
     from ser.calibration import calibrate, expected_calibration_error
-    from ser.encoder import build_encoder, load_encoder_weights
-    from ser.encoder_model import emotion_model, head_as_keras
+    from ser.encoder import load_encoder_weights
+    from ser.encoder_model import export_encoder_model, head_as_keras
     from ser.features import FeatureParams
     from ser.heads import fit_head
 
@@ -357,13 +361,10 @@ def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head
                             f"out-of-fold clips of {cv.folds}-fold cross-validation by {cv.grouped_by}")  # fmt: skip
     fitted = fit_head(head, states, cv.truth, classes=cv.labels, seed=seed)
     weights = load_encoder_weights()
-    model = emotion_model(
-        build_encoder(weights), head_as_keras(fitted, weights.n_states, weights.width)
-    )
     out.mkdir(parents=True, exist_ok=True)
     for stale in (ONNX_FILE, LABELS_FILE):  # --force: never leave a mix of two models
         (out / stale).unlink(missing_ok=True)
-    export_onnx(model, out)
+    export_encoder_model(head_as_keras(fitted, weights.n_states, weights.width), out, weights)
     metadata = {
         "index_to_emotion": dict(enumerate(cv.labels)),
         "model": f"whisper_{head}",
