@@ -30,14 +30,19 @@ def head_as_keras(head, n_states: int, width: int):
     if head.spec.kind != "linear":
         return head.model
     scaler, regression = head.model[0], head.model[-1]
+    coef, intercept = regression.coef_, regression.intercept_
+    if (
+        coef.shape[0] == 1
+    ):  # two classes: scikit-learn keeps one row; softmax over [0, z] is the same
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[0.0, intercept]
     layers = list(range(n_states)) if head.spec.layers is None else list(head.spec.layers)
     # The scaler is folded into the weights: W' = W / scale, b' = b - mean . W'. Layers the
     # head does not read get zero weights.
-    kernel = np.zeros((n_states, 2 * width, len(regression.classes_)))
-    kernel[layers] = (regression.coef_ / scaler.scale_).T.reshape(len(layers), 2 * width, -1)
-    bias = regression.intercept_ - (scaler.mean_ / scaler.scale_) @ regression.coef_.T
+    kernel = np.zeros((n_states, 2 * width, len(coef)))
+    kernel[layers] = (coef / scaler.scale_).T.reshape(len(layers), 2 * width, -1)
+    bias = intercept - (scaler.mean_ / scaler.scale_) @ coef.T
     pooled = keras.Input((n_states, 2 * width), name="pooled_states")
-    dense = keras.layers.Dense(len(regression.classes_), activation="softmax", name="emotion")
+    dense = keras.layers.Dense(len(coef), activation="softmax", name="emotion")
     outputs = dense(keras.layers.Flatten()(pooled))
     dense.set_weights([kernel.reshape(-1, kernel.shape[-1]).astype(np.float32),
                        bias.astype(np.float32)])  # fmt: skip
