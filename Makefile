@@ -97,9 +97,12 @@ DEMO_PORT ?= 8866
 DEMO_MAX_USERS ?= 4
 DEMO_ORPHAN_TIMEOUT ?= 60
 DEMO_IDLE_TIMEOUT ?= 600
-demo: $(STAMP) ## Serve the demo app (upload, record, timeline) at http://127.0.0.1:8866
+# MODEL=dir serves another model folder (one written by `python -m ser train`).
+MODEL ?=
+demo: $(STAMP) ## Serve the demo app (upload, record, timeline) at http://127.0.0.1:8866 [MODEL=dir]
 	$(PY) -m ser.app --port=$(DEMO_PORT) --max-users=$(DEMO_MAX_USERS) \
-	  --orphan-timeout=$(DEMO_ORPHAN_TIMEOUT) --idle-timeout=$(DEMO_IDLE_TIMEOUT)
+	  --orphan-timeout=$(DEMO_ORPHAN_TIMEOUT) --idle-timeout=$(DEMO_IDLE_TIMEOUT) \
+	  $(if $(MODEL),--model=$(MODEL))
 
 test: $(STAMP) ## Run the whole test suite (needs RAVDESS_DIR for the notebook tests)
 	$(PY) -m pytest

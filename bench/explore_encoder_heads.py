@@ -35,6 +35,11 @@ def main() -> None:
     )
     parser.add_argument("--level-dbfs", type=float, help="scale each clip to this RMS level")
     parser.add_argument(
+        "--speech-level",
+        action="store_true",
+        help="measure the level over the clip's loudest frames (within 40 dB)",
+    )
+    parser.add_argument(
         "--window-seconds",
         type=float,
         default=WINDOW_SECONDS,
@@ -43,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     index = build_index()
-    front = FrontEnd(args.trim_db, args.level_dbfs, args.window_seconds or None)
+    front = FrontEnd(args.trim_db, args.level_dbfs, args.window_seconds or None, args.speech_level)
     print(front)
     states = load_encoder_states(index, front=front, progress=False).states
     labels = index["emotion"].to_numpy()

@@ -155,7 +155,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds after which a kernel whose page is gone is shut down")  # fmt: skip
     parser.add_argument("--cull-interval", type=int, default=DEFAULT_CULL_INTERVAL,
                         help="seconds between checks for idle kernels")  # fmt: skip
+    parser.add_argument("--model", type=Path,
+                        help="serve this model folder (e.g. from `python -m ser train`) instead "
+                        "of the shipped one")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.model:
+        from ser.artifacts import require_files
+        from ser.demo import MODEL_DIR_ENV_VAR
+
+        require_files(args.model, "emotion_model.onnx")
+        os.environ[MODEL_DIR_ENV_VAR] = str(args.model.resolve())  # the kernels inherit it
     limits = KernelLimits(
         args.max_users, args.idle_timeout, args.orphan_timeout, args.cull_interval
     )

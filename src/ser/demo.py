@@ -241,11 +241,19 @@ class DemoApp:
         display(self.widget)
 
 
+MODEL_DIR_ENV_VAR = "SER_MODEL_DIR"  # set by `make demo MODEL=...` (python -m ser.app --model)
+
+
 def app(model_dir: Path | None = None) -> DemoApp:
-    """The app page (``make demo``): a title, what the model is, the inputs and the result."""
+    """The app page (``make demo``): a title, what the model is, the inputs and the result.
+
+    The model is ``model_dir``, else the folder in ``SER_MODEL_DIR``, else the shipped one.
+    """
+    import os
+
     from ser.config import MODELS_DIR
 
-    predictor = Predictor(model_dir or MODELS_DIR)
+    predictor = Predictor(model_dir or os.environ.get(MODEL_DIR_ENV_VAR) or MODELS_DIR)
     warm_up(predictor)
     display(HTML(
         '<h1 class="ser-title" style="font-family: sans-serif; margin-bottom: 0.2em">'
@@ -275,6 +283,13 @@ def warm_up(predictor: Predictor, folder: Path = SAMPLES_DIR) -> None:
 def about(predictor: Predictor) -> str:
     """One line on what the model is and what it was trained on."""
     info = predictor.metadata
+    if "trained_on_actors" not in info:  # a model of `python -m ser train`
+        data = info.get("data", {})
+        return (
+            f"Your own model: {info.get('description', info.get('model', ''))} "
+            f"({data.get('clips', '?')} clips). It tells apart: {', '.join(predictor.labels)}. "
+            f"Upload a recording (WAV, FLAC, OGG, MP3; up to {MAX_UPLOAD_SECONDS:.0f} s) or record one."
+        )
     return (
         f"A small convolutional network on log-mel spectrograms, trained on "
         f"{len(info['trained_on_actors'])} actors of RAVDESS (acted North-American English, studio "
@@ -293,6 +308,15 @@ def model_summary(predictor: Predictor) -> str:
     """What the loaded model is, what it was trained on and never heard, from its metadata."""
     info = predictor.metadata
     params = predictor.params
+    if "trained_on_actors" not in info:  # a model of `python -m ser train`
+        cv = info.get("cross_validation", {})
+        return (
+            f"The model (`{info['model']}`: {info.get('description', '')}) scored UA "
+            f"{cv.get('ua', float('nan')):.3f} in {cv.get('folds', '?')}-fold cross-validation grouped "
+            f"by {cv.get('grouped_by', '?')} before its final fit on every clip. Recordings longer "
+            f"than {params.window_seconds:.2f} s are analysed in half-overlapping windows of that "
+            "length, shown as a timeline, whose probabilities are averaged."
+        )
     recipe = ModelSpec(**info["spec"]).summary() if "spec" in info else info.get("description", "")
     if info.get("members"):
         recipe += f"; the average of {info['members']} such models (seeds)"

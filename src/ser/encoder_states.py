@@ -18,7 +18,7 @@ import hashlib
 import inspect
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,13 +52,16 @@ class FrontEnd:
 
     ``trim_db``: cut leading and trailing audio quieter than this many dB below the
     clip's peak (None: keep the clip as recorded). ``level_dbfs``: scale the clip to
-    this RMS level (None: keep its level). ``window_seconds``: pad with zeros or cut
-    to this length (None: the clip's own length).
+    this RMS level (None: keep its level), measured over the whole clip or, with
+    ``speech_level``, over its 25-ms frames within 40 dB of the loudest (so a clip's
+    share of silence does not change how loud its speech is made). ``window_seconds``:
+    pad with zeros or cut to this length (None: the clip's own length).
     """
 
     trim_db: float | None = None
     level_dbfs: float | None = None
     window_seconds: float | None = None
+    speech_level: bool = False
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
         samples = np.asarray(samples, dtype=np.float32)
@@ -68,13 +71,26 @@ class FrontEnd:
             trimmed, _ = librosa.effects.trim(samples, top_db=self.trim_db)
             samples = trimmed if trimmed.size >= WHISPER_RATE // 10 else samples
         if self.level_dbfs is not None:
-            rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+            rms = _speech_rms(samples) if self.speech_level else _rms(samples)
             if rms > 0:
                 samples = samples * np.float32(10 ** (self.level_dbfs / 20) / rms)
         if self.window_seconds is not None:
             n = int(self.window_seconds * WHISPER_RATE)
             samples = samples[:n] if samples.size >= n else np.pad(samples, (0, n - samples.size))
         return samples
+
+
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+
+
+def _speech_rms(samples: np.ndarray, frame: int = 400, range_db: float = 40.0) -> float:
+    """RMS over the 25-ms frames within ``range_db`` of the loudest frame."""
+    n = max(1, samples.size // frame)
+    frames = np.resize(samples.astype(np.float64), n * frame).reshape(n, frame)
+    power = np.mean(frames**2, axis=1)
+    loud = power >= power.max() * 10 ** (-range_db / 10)
+    return float(np.sqrt(power[loud].mean()))
 
 
 # The project's front end: every clip padded with zeros or cut to a 4 s window (chosen on
@@ -84,9 +100,11 @@ WINDOW_SECONDS = 4.0
 DEFAULT_FRONT = FrontEnd(window_seconds=WINDOW_SECONDS)
 
 
-def whisper_window(samples: np.ndarray, n_samples: int) -> np.ndarray:
-    """Whisper's log-mel of a 16 kHz waveform padded or cut to ``n_samples``."""
-    return whisper_log_mel(FrontEnd(window_seconds=n_samples / WHISPER_RATE)(samples))
+def whisper_window(
+    samples: np.ndarray, n_samples: int, front: FrontEnd = DEFAULT_FRONT
+) -> np.ndarray:
+    """Whisper's log-mel of a 16 kHz waveform through ``front``, padded or cut to ``n_samples``."""
+    return whisper_log_mel(replace(front, window_seconds=n_samples / WHISPER_RATE)(samples))
 
 
 class StateExtractor:

@@ -45,7 +45,9 @@ def enrolment_centres(
         pool = np.flatnonzero((speakers == speakers[i]) & enrol_mask)
         pool = pool[pool != i]
         if pool.size == 0:
-            raise ValueError(f"clip {i}: its speaker {str(speakers[i])!r} has no other enrolment clip")
+            raise ValueError(
+                f"clip {i}: its speaker {str(speakers[i])!r} has no other enrolment clip"
+            )
         if k is not None and k < pool.size:
             pool = rng.choice(pool, size=k, replace=False)
         centres[i] = states[pool].mean(axis=0)

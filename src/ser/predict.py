@@ -104,6 +104,11 @@ class Predictor:
         self.metadata = read_metadata(self.model_dir)
         self.labels = label_list(self.metadata)
         self.params = FeatureParams(**self.metadata["features"])
+        self.front = None  # the encoder model's front end (level, window), from its metadata
+        if self.params.kind == "whisper":
+            from ser.encoder_states import FrontEnd
+
+            self.front = FrontEnd(**self.metadata.get("front_end", {}))
         calibration = self.metadata.get("calibration")
         self.calibration = Calibration(**calibration) if calibration else None
         options = onnxruntime.SessionOptions()
@@ -154,6 +159,12 @@ class Predictor:
         """Feature matrices of the analysis windows, ``(windows, frames, features)``."""
         window = self.params.n_samples
         starts = window_starts(samples.size, window)
+        if self.front is not None:
+            from ser.encoder_states import whisper_window
+
+            return np.stack(
+                [whisper_window(samples[s : s + window], window, self.front) for s in starts]
+            )
         return np.stack([feature_matrix(samples[s : s + window], self.params) for s in starts])
 
     def window_probabilities(self, windows: np.ndarray) -> np.ndarray:
@@ -244,7 +255,7 @@ class ModelPredictor(Predictor):
 
         self.model, self.params = model, params
         self.labels = list(labels or EMOTION_NAMES)
-        self.metadata, self.calibration = {}, None
+        self.metadata, self.calibration, self.front = {}, None, None
         self.voice = None  # candidates are scored on speech clips only
 
     def window_probabilities(self, windows: np.ndarray) -> np.ndarray:
