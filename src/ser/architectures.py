@@ -193,6 +193,31 @@ class Gelu(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="ser")
+class Standardize(layers.Layer):
+    """``(x - mean) / scale`` with fixed, stored statistics (a fitted scikit-learn scaler's).
+
+    Kept as weights rather than folded into the next layer: folding multiplies by
+    ``1 / scale``, and for near-constant features that costs float32 its precision.
+    """
+
+    def __init__(self, size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+        self.mean = self.add_weight(
+            shape=(size,), initializer="zeros", trainable=False, name="mean"
+        )
+        self.inverse_scale = self.add_weight(
+            shape=(size,), initializer="ones", trainable=False, name="inverse_scale"
+        )
+
+    def call(self, x):
+        return (x - self.mean) * self.inverse_scale
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+@keras.saving.register_keras_serializable(package="ser")
 class LayerMix(layers.Layer):
     """A learned softmax-weighted sum over an encoder's layers: ``(batch, layers, d) -> (batch, d)``."""
 

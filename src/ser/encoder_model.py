@@ -22,13 +22,16 @@ ENCODER_ONNX_DIR = DATA_DIR / "cache" / "encoder_onnx"
 def head_as_keras(head, n_states: int, width: int):
     """A fitted head as a Keras model on pooled states ``(batch, n_states, 2 * width)``.
 
-    A linear head (scikit-learn's scaler and logistic regression) becomes one softmax
-    Dense layer with the scaler folded into its weights; a Keras head is returned as it is.
+    A linear head (scikit-learn's scaler and logistic regression) becomes a Standardize
+    layer with the scaler's statistics and a softmax Dense layer with its weights; a Keras
+    head is returned as it is.
     """
     import keras
 
     if head.spec.kind != "linear":
         return head.model
+    from ser.architectures import Standardize
+
     scaler, regression = head.model[0], head.model[-1]
     coef, intercept = regression.coef_, regression.intercept_
     if (
@@ -36,16 +39,21 @@ def head_as_keras(head, n_states: int, width: int):
     ):  # two classes: scikit-learn keeps one row; softmax over [0, z] is the same
         coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[0.0, intercept]
     layers = list(range(n_states)) if head.spec.layers is None else list(head.spec.layers)
-    # The scaler is folded into the weights: W' = W / scale, b' = b - mean . W'. Layers the
-    # head does not read get zero weights.
+    # Layers the head does not read get zero weights (and a neutral scaler).
+    mean, inverse_scale = np.zeros((n_states, 2 * width)), np.ones((n_states, 2 * width))
+    mean[layers] = scaler.mean_.reshape(len(layers), -1)
+    inverse_scale[layers] = (1.0 / scaler.scale_).reshape(len(layers), -1)
     kernel = np.zeros((n_states, 2 * width, len(coef)))
-    kernel[layers] = (coef / scaler.scale_).T.reshape(len(layers), 2 * width, -1)
-    bias = intercept - (scaler.mean_ / scaler.scale_) @ coef.T
+    kernel[layers] = coef.T.reshape(len(layers), 2 * width, -1)
     pooled = keras.Input((n_states, 2 * width), name="pooled_states")
+    standardize = Standardize(n_states * 2 * width, name="standardise")
     dense = keras.layers.Dense(len(coef), activation="softmax", name="emotion")
-    outputs = dense(keras.layers.Flatten()(pooled))
-    dense.set_weights([kernel.reshape(-1, kernel.shape[-1]).astype(np.float32),
-                       bias.astype(np.float32)])  # fmt: skip
+    outputs = dense(standardize(keras.layers.Flatten()(pooled)))
+    standardize.set_weights([mean.reshape(-1).astype(np.float32),
+                             inverse_scale.reshape(-1).astype(np.float32)])  # fmt: skip
+    dense.set_weights(
+        [kernel.reshape(-1, len(coef)).astype(np.float32), intercept.astype(np.float32)]
+    )
     return keras.Model(pooled, outputs, name="linear_head")
 
 

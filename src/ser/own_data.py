@@ -304,6 +304,8 @@ class OwnModel:
     folder: Path
     cross_validation: CrossValidation
     seconds: dict[str, float]
+    head: object = None  # the head fitted on every clip (a ser.heads.FittedHead)
+    states: np.ndarray | None = None  # the corpus's pooled states it was fitted on
 
 
 def train_own_model(
@@ -342,17 +344,19 @@ def train_own_model(
     seconds["cross-validation"] = time.perf_counter() - start
     log(cv.report())
     start = time.perf_counter()
-    _write_model(states.states, corpus, cv, out, head=head, seed=seed)
+    fitted = _write_model(states.states, corpus, cv, out, head=head, seed=seed)
     seconds["fit and export"] = time.perf_counter() - start
     log(f"wrote {out}")
-    return OwnModel(out, cv, seconds)
+    return OwnModel(out, cv, seconds, fitted, states.states)
 
 
-def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head, seed) -> None:
+def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head, seed):
+    """Calibrate on the out-of-fold answers, fit on every clip, write the folder; the fitted head."""
     from ser.artifacts import LABELS_FILE, ONNX_FILE
     from ser.calibration import calibrate, expected_calibration_error
     from ser.encoder import load_encoder_weights
     from ser.encoder_model import export_encoder_model, head_as_keras
+    from ser.encoder_states import DEFAULT_FRONT
     from ser.features import FeatureParams
     from ser.heads import fit_head
 
@@ -371,6 +375,7 @@ def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head
         "description": f"Whisper {weights.folder.name} encoder (every layer, mean and std over time) "
         f"with the head {head!r}, trained on {corpus.source}",
         "features": asdict(FeatureParams.of("whisper")),
+        "front_end": asdict(DEFAULT_FRONT),
         "encoder": {
             "folder": str(weights.folder),
             "layers": weights.n_layers,
@@ -391,6 +396,7 @@ def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head
     }
     (out / LABELS_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
     (out / "model_card.md").write_text(_model_card(metadata, cv))
+    return fitted
 
 
 def _model_card(metadata: dict, cv: CrossValidation) -> str:
