@@ -95,3 +95,17 @@ def test_not_a_whisper_folder_is_named(tmp_path):
     bad.write_bytes(struct.pack("<I", 99))
     with pytest.raises(EncoderError, match="binary version 99"):
         read_ctranslate2(bad)
+
+
+@pytest.mark.slow  # starts a Dask worker process that builds its own encoder
+def test_states_on_a_dask_cluster_equal_the_local_ones():
+    from dask.distributed import LocalCluster
+
+    from ser.encoder_states import extract_states
+
+    paths = CLIPS[:3]
+    local = extract_states(paths, progress=False)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:  # fmt: skip
+        remote = extract_states(paths, progress=False, scheduler=cluster.scheduler_address)
+    np.testing.assert_allclose(remote, local, atol=1e-4)

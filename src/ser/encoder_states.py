@@ -190,19 +190,50 @@ class EncoderStates:
 
 def extract_states(
     paths, *, folder: str | Path | None = None, front: FrontEnd = DEFAULT_FRONT,
-    progress: bool = True,
+    progress: bool = True, scheduler: str | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Pooled states of many clips, in order, with a progress bar.
 
     The encoder runs in this process on every core (TensorFlow's own threads); decoding
-    and the log-mel front end take a few milliseconds of the ~25 ms per clip.
+    and the log-mel front end take a few milliseconds of the ~25 ms per clip. With
+    ``scheduler`` (``tcp://HOST:PORT``) the clips are encoded on that Dask cluster's
+    workers instead, which must see the same paths and have this project installed.
     """
-    extractor = _extractor(str(Path(folder or whisper_dir()).resolve()), front)
+    paths = [str(p) for p in paths]
+    folder = str(Path(folder or whisper_dir()).resolve())
+    if scheduler:
+        return _states_on_dask(paths, folder, front, scheduler, progress)
+    extractor = _extractor(folder, front)
     rows = [
         extractor(load_audio(path, WHISPER_RATE))
-        for path in tqdm(list(paths), desc="encoder states", unit="clip", disable=not progress)
+        for path in tqdm(paths, desc="encoder states", unit="clip", disable=not progress)
     ]
     return np.stack(rows).astype(np.float32)
+
+
+def states_of_chunk(paths: list[str], folder: str, front: FrontEnd) -> np.ndarray:
+    """The pooled states of a few clips, in one (Dask) task; the encoder is built once per
+    worker process."""
+    extractor = _extractor(folder, front)
+    return np.stack([extractor(load_audio(path, WHISPER_RATE)) for path in paths])
+
+
+def _states_on_dask(paths, folder, front, scheduler: str, progress: bool, chunk: int = 32):
+    from dask.distributed import Client
+
+    chunks = [paths[start : start + chunk] for start in range(0, len(paths), chunk)]
+    with Client(scheduler) as client:
+        futures = client.map(states_of_chunk, chunks, folder=folder, front=front, pure=False)
+        bar = tqdm(
+            total=len(paths), desc="encoder states (Dask)", unit="clip", disable=not progress
+        )
+        parts = []
+        for future, part in zip(futures, chunks, strict=True):  # in order; the rest keep running
+            parts.append(future.result())
+            future.release()
+            bar.update(len(part))
+        bar.close()
+    return np.concatenate(parts).astype(np.float32)
 
 
 def load_encoder_states(
@@ -212,8 +243,10 @@ def load_encoder_states(
     folder: str | Path | None = None,
     front: FrontEnd = DEFAULT_FRONT,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> EncoderStates:
-    """Pooled encoder states of every clip of ``index``, from the cache when its key matches."""
+    """Pooled encoder states of every clip of ``index``, from the cache when its key matches
+    (extracted here, or on the Dask cluster of ``scheduler``)."""
     from ser.features import read_cache_file
 
     start = time.perf_counter()
@@ -224,7 +257,9 @@ def load_encoder_states(
     cached = read_cache_file(path, clip_ids)
     if cached is not None:
         return EncoderStates(cached, clip_ids, path, True, time.perf_counter() - start)
-    states = extract_states(paths, folder=folder, front=front, progress=progress)
+    states = extract_states(
+        paths, folder=folder, front=front, progress=progress, scheduler=scheduler
+    )
     _write_states(path, key, states, clip_ids, folder, front)
     return EncoderStates(states, clip_ids, path, False, time.perf_counter() - start)
 

@@ -318,9 +318,13 @@ def train_own_model(
     force: bool = False,
     progress: bool = True,
     cache_dir: Path | None = None,
+    scheduler: str | None = None,
     log=print,
 ) -> OwnModel:
-    """Extract states, cross-validate, calibrate, fit on everything, write the model folder."""
+    """Extract states, cross-validate, calibrate, fit on everything, write the model folder.
+
+    ``scheduler``: extract the states on that Dask cluster; the head trains here.
+    """
     from ser.artifacts import LABELS_FILE, ONNX_FILE
 
     out = Path(out)
@@ -442,7 +446,8 @@ def main_train(args) -> int:
         corpus = read_corpus(args.source, label_column=args.label_column,
                              speaker_column=args.speaker_column, path_column=args.path_column)  # fmt: skip
         train_own_model(corpus, args.out, head=args.head, folds=args.folds, seed=args.seed,
-                        force=args.force, progress=not args.quiet)  # fmt: skip
+                        force=args.force, progress=not args.quiet,
+                        scheduler=args.scheduler)  # fmt: skip
     except CorpusError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
