@@ -17,7 +17,7 @@ import argparse
 import numpy as np
 
 from ser.dataset import build_index
-from ser.encoder_states import WINDOW_SECONDS, FrontEnd, load_encoder_states
+from ser.encoder_states import DEFAULT_FRONT, load_encoder_states
 from ser.heads import HEADS, enrolment_centres, fit_head
 from ser.scoring import unweighted_accuracy
 from ser.splits import EMOBOX_FOLDS, speaker_split
@@ -39,14 +39,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--head", default="linear_all_speaker_norm", choices=list(HEADS))
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--window-seconds",
-        type=float,
-        default=WINDOW_SECONDS,
-        help="pad or cut every clip to this length (0: each clip's own length)",
-    )
+    parser.add_argument("--matched", action="store_true",
+                        help="for neutral (and calm) enrolment, centre the training speakers on "
+                        "their neutral (and calm) clips too")  # fmt: skip
     args = parser.parse_args()
-    front = FrontEnd(window_seconds=args.window_seconds or None)
+    front = DEFAULT_FRONT
 
     index = build_index()
     states = load_encoder_states(index, front=front, progress=False).states
@@ -59,22 +56,28 @@ def main() -> None:
     scores = {e: ([], []) for e in ENROLMENTS}
     for fold in sorted(EMOBOX_FOLDS):
         split = speaker_split(index, fold, args.seed)
-        head = fit_head(args.head, states[split.train], labels[split.train],
-                        speakers[split.train], seed=args.seed + fold)  # fmt: skip
+        t = split.train
+        head = fit_head(args.head, states[t], labels[t], speakers[t], seed=args.seed + fold)
         rng = np.random.default_rng(args.seed + fold)
         v = split.validation
         for enrolment in ENROLMENTS:
+            scorer = head
+            if enrolment.startswith("neutral") and args.matched:
+                # trained as it will be used: each training speaker centred on those clips
+                train_centres = centres_for(enrolment, states[t], speakers[t], labels[t], rng)
+                scorer = fit_head(args.head, states[t], labels[t], centres=train_centres,
+                                  seed=args.seed + fold)  # fmt: skip
             centres = centres_for(enrolment, states[v], speakers[v], labels[v], rng)
-            predicted = head.predict(states[v], centres=centres)
+            predicted = scorer.predict(states[v], centres=centres)
             scores[enrolment][0].append(unweighted_accuracy(labels[v], predicted))
             if tess_states is not None:
                 tess_centres = centres_for(enrolment, tess_states, tess["speaker"].to_numpy(),
                                            tess["emotion"].to_numpy(), rng)  # fmt: skip
-                probabilities = head.predict_proba(tess_states, centres=tess_centres)
-                columns = [head.classes.index(e) for e in TESS_EMOTIONS]
+                probabilities = scorer.predict_proba(tess_states, centres=tess_centres)
+                columns = [scorer.classes.index(e) for e in TESS_EMOTIONS]
                 answer = np.array(TESS_EMOTIONS)[probabilities[:, columns].argmax(1)]
                 scores[enrolment][1].append(unweighted_accuracy(tess["emotion"], answer))
-    print(f"head {args.head}, {front}")
+    print(f"head {args.head}, {front}{', training centred as enrolled' if args.matched else ''}")
     print(f"{'enrolment':14s} validation UA (6 folds, mean ± SE)   TESS UA")
     for enrolment, (ua, tess_ua) in scores.items():
         se = np.std(ua, ddof=1) / np.sqrt(len(ua))

@@ -93,11 +93,13 @@ def _speech_rms(samples: np.ndarray, frame: int = 400, range_db: float = 40.0) -
     return float(np.sqrt(power[loud].mean()))
 
 
-# The project's front end: every clip padded with zeros or cut to a 4 s window (chosen on
-# validation actors and TESS over the clip's own length and over trimmed, levelled clips;
-# bench/explore_encoder_heads.py). The predictor's "whisper" features are the same windows.
+# The project's front end, chosen on validation actors and TESS (bench/explore_encoder_heads.py,
+# head linear_all): each clip's speech levelled to -25 dBFS, then padded with zeros or cut to
+# a 4 s window. Levelling took TESS from 0.53 to 0.65 at the same validation UA; trimming
+# silence, or each clip's own length, did worse on TESS. The predictor's windows go
+# through the same front end.
 WINDOW_SECONDS = 4.0
-DEFAULT_FRONT = FrontEnd(window_seconds=WINDOW_SECONDS)
+DEFAULT_FRONT = FrontEnd(level_dbfs=-25.0, window_seconds=WINDOW_SECONDS, speech_level=True)
 
 
 def whisper_window(
@@ -272,3 +274,51 @@ def _write_states(path: Path, key: str, states: np.ndarray, clip_ids, folder, fr
     sidecar = {"key": key, "encoder": str(Path(folder or whisper_dir())), "n_clips": len(clip_ids),
                "shape": list(states.shape), "code": code_digest(), "front": asdict(front)}  # fmt: skip
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+
+
+def _bank_versions_of(
+    path: str, clip_id: str, versions: int, extractor: StateExtractor
+) -> np.ndarray:
+    from ser.augmentation import BANK_SEED, _clip_seed, waveform_version
+
+    samples = load_audio(path, WHISPER_RATE)
+    rng = np.random.default_rng([BANK_SEED, _clip_seed(clip_id)])
+    return np.stack(
+        [extractor(waveform_version(samples, WHISPER_RATE, rng)) for _ in range(versions)]
+    )
+
+
+def load_bank_states(
+    index: pd.DataFrame,
+    versions: int,
+    *,
+    cache_dir: Path = FEATURES_DIR,
+    front: FrontEnd = DEFAULT_FRONT,
+    progress: bool = True,
+) -> np.ndarray:
+    """Pooled states of ``versions`` waveform-bank versions of every clip (a random room,
+    microphone, level and noise: :func:`ser.augmentation.waveform_version`, drawn as the
+    CNN's bank draws them): ``(n_clips, versions, n_states, 2 * width)``, cached."""
+    import inspect
+
+    from ser import augmentation
+    from ser.features import read_cache_file
+
+    source = inspect.getsource(augmentation.waveform_version) + inspect.getsource(_bank_versions_of)
+    key = hashlib.sha256(
+        f"{states_key(index['path'], None, front)}{versions}{source}".encode()
+    ).hexdigest()[:16]
+    path = Path(cache_dir) / f"whisper_bank_states_{key}.npz"
+    clip_ids = index["clip_id"].tolist()
+    cached = read_cache_file(path, clip_ids)
+    if cached is not None:
+        return cached
+    extractor = _extractor(str(Path(whisper_dir()).resolve()), front)
+    rows = [
+        _bank_versions_of(str(p), c, versions, extractor)
+        for p, c in tqdm(list(zip(index["path"], clip_ids, strict=True)),
+                         desc=f"bank states ({versions} versions)", unit="clip", disable=not progress)
+    ]  # fmt: skip
+    states = np.stack(rows).astype(np.float32)
+    _write_states(path, key, states, clip_ids, None, front)
+    return states

@@ -113,11 +113,13 @@ def _select(states: np.ndarray, layers) -> np.ndarray:
 
 
 def fit_head(
-    name_or_spec, states, labels, speakers=None, *, classes=None, seed: int = 42
+    name_or_spec, states, labels, speakers=None, *, classes=None, centres=None, seed: int = 42
 ) -> FittedHead:  # fmt: skip
     """Train a head (a name of :data:`HEADS` or a :class:`HeadSpec`) on pooled states.
 
-    ``classes`` fixes the order of the probability columns (default: sorted labels).
+    ``classes`` fixes the order of the probability columns (default: sorted labels). With
+    ``speaker_norm``, each clip is centred on its row of ``centres`` (default: the mean of
+    all its speaker's clips), so training can centre as enrolment will.
     """
     spec = HEADS[name_or_spec] if isinstance(name_or_spec, str) else name_or_spec
     labels = np.asarray(labels)
@@ -127,7 +129,7 @@ def fit_head(
         raise ValueError(f"labels {unknown} are not among the classes {classes}")
     targets = np.array([classes.index(label) for label in labels])
     if spec.speaker_norm:
-        states = speaker_centred(states, speakers)
+        states = states - centres if centres is not None else speaker_centred(states, speakers)
     x = _select(states, spec.layers)
     if spec.kind == "linear":
         from sklearn.linear_model import LogisticRegression

@@ -1,0 +1,103 @@
+"""The chosen encoder configuration on test data, computed once after the choice (issue 27).
+
+The choice was made on validation actors and TESS only (bench/explore_encoder_heads.py,
+bench/explore_enrolment.py): the project's front end (ser.encoder_states.DEFAULT_FRONT) and
+the head ``linear_all``. This script scores that configuration, and nothing else, on:
+
+- the six EmoBox folds (each fold's head trained on its training actors, validation actors
+  and test actors held out; scored on the test actors), single clip;
+- the same with speaker enrolment (the speaker's neutral and calm clips; 10 random clips);
+- the original random 80/20 split: accuracy, macro-F1, lowest class recall;
+- calibration: temperature fitted on each fold's validation actors, ECE on its test actors;
+- TESS (seven emotions), with the shipped fold's head.
+
+    RAVDESS_DIR=... TESS_DIR=... .venv/bin/python bench/encoder_test_once.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import f1_score
+
+from ser.calibration import apply_temperature, expected_calibration_error, fit_temperature
+from ser.config import EMOTION_NAMES
+from ser.dataset import build_index
+from ser.encoder_states import DEFAULT_FRONT, load_encoder_states
+from ser.heads import HEADS, enrolment_centres, fit_head
+from ser.scoring import per_class_recall, unweighted_accuracy
+from ser.splits import EMOBOX_FOLDS, SHIPPED_MODEL_FOLD, random_split, speaker_split
+from ser.tess import TESS_EMOTIONS, tess_index, tess_root
+
+HEAD = "linear_all"
+SEED = 42
+
+
+def main() -> None:
+    index = build_index()
+    states = load_encoder_states(index, progress=False).states
+    labels, speakers = index["emotion"].to_numpy(), index["actor"].to_numpy()
+    print(f"front end {DEFAULT_FRONT}, head {HEAD}: {HEADS[HEAD]}")
+
+    fold_ua, enrolled = [], {"neutral+calm": [], "10 random": []}
+    ece_before, ece_after, shipped = [], [], None
+    for fold in sorted(EMOBOX_FOLDS):
+        split = speaker_split(index, fold, SEED)
+        head = fit_head(HEAD, states[split.train], labels[split.train], classes=EMOTION_NAMES,
+                        seed=SEED + fold)  # fmt: skip
+        test = split.test
+        fold_ua.append(unweighted_accuracy(labels[test], head.predict(states[test])))
+        targets = np.array([EMOTION_NAMES.index(e) for e in labels[test]])
+        validation_targets = np.array([EMOTION_NAMES.index(e) for e in labels[split.validation]])
+        temperature = fit_temperature(
+            head.predict_proba(states[split.validation]), validation_targets
+        )
+        probabilities = head.predict_proba(states[test])
+        ece_before.append(expected_calibration_error(probabilities, targets))
+        ece_after.append(
+            expected_calibration_error(apply_temperature(probabilities, temperature), targets)
+        )
+        if fold == SHIPPED_MODEL_FOLD:
+            shipped = head
+        norm = fit_head(f"{HEAD}_speaker_norm", states[split.train], labels[split.train],
+                        speakers[split.train], classes=EMOTION_NAMES, seed=SEED + fold)  # fmt: skip
+        rng = np.random.default_rng(SEED + fold)
+        calm = np.isin(labels[test], ("neutral", "calm"))
+        for name, kwargs in (
+            ("neutral+calm", {"k": None, "enrol_mask": calm}),
+            ("10 random", {"k": 10}),
+        ):
+            centres = enrolment_centres(states[test], speakers[test], rng=rng, **kwargs)
+            enrolled[name].append(
+                unweighted_accuracy(labels[test], norm.predict(states[test], centres=centres))
+            )
+    se = np.std(fold_ua, ddof=1) / np.sqrt(len(fold_ua))
+    print(f"speaker-independent test UA, six folds, single clip: {np.mean(fold_ua):.3f} "
+          f"± {np.std(fold_ua, ddof=1):.3f} std (SE {se:.3f}); folds "
+          f"{' '.join(f'{u:.3f}' for u in fold_ua)}")  # fmt: skip
+    for name, values in enrolled.items():
+        print(f"  with enrolment ({name}): {np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}")
+    print(f"calibration on test actors: ECE {np.mean(ece_before):.3f} before, "
+          f"{np.mean(ece_after):.3f} after temperature scaling (mean over folds)")  # fmt: skip
+
+    split = random_split(index, SEED)
+    train = np.concatenate([split.train, split.validation])
+    head = fit_head(HEAD, states[train], labels[train], classes=EMOTION_NAMES, seed=SEED)
+    predicted = head.predict(states[split.test])
+    recall = per_class_recall(labels[split.test], predicted, EMOTION_NAMES)
+    print(f"random split: accuracy {np.mean(predicted == labels[split.test]):.3f}, macro-F1 "
+          f"{f1_score(labels[split.test], predicted, average='macro'):.3f}, lowest class recall "
+          f"{min(recall.values()):.3f} ({min(recall, key=recall.get)})")  # fmt: skip
+
+    if tess_root():
+        tess = tess_index(tess_root())
+        tess_states = load_encoder_states(tess, progress=False).states
+        probabilities = shipped.predict_proba(tess_states)
+        columns = [EMOTION_NAMES.index(e) for e in TESS_EMOTIONS]
+        answer = np.array(TESS_EMOTIONS)[probabilities[:, columns].argmax(1)]
+        recall = per_class_recall(tess["emotion"], answer, TESS_EMOTIONS)
+        print(f"TESS (fold {SHIPPED_MODEL_FOLD}'s head): UA {unweighted_accuracy(tess['emotion'], answer):.3f}; "
+              + ", ".join(f"{k} {v:.2f}" for k, v in recall.items()))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The encoder head under real-world damage, on validation actors (issue 27: robustness).
+
+Each EmoBox fold's validation actors are damaged under every condition of
+ser.robustness (noise, babble, telephone, codecs, padding, long recordings) through the
+predictor's loading and 4 s windowing; the head trained on the fold's training actors
+answers for each window and a clip's answer is its windows' average, as in the predictor.
+Two heads: trained on the clean clips only, and on the clean clips plus the waveform
+bank's versions of them (ser.encoder_states.load_bank_states). Test actors are never
+scored.
+
+    RAVDESS_DIR=... .venv/bin/python bench/explore_encoder_robustness.py [--folds 1 2 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from ser.config import EMOTION_NAMES
+from ser.dataset import build_index
+from ser.encoder_states import load_bank_states, load_encoder_states
+from ser.features import FeatureParams
+from ser.heads import fit_head
+from ser.predict import ModelPredictor
+from ser.robustness import damage_clips, score
+from ser.splits import EMOBOX_FOLDS, speaker_split
+
+
+class PooledStates:
+    """Pooled encoder states of many 4 s log-mel windows, in batches."""
+
+    def __init__(self):
+        import tensorflow as tf
+
+        from ser.encoder import build_encoder
+        from ser.encoder_model import pooled_states_model
+
+        model = pooled_states_model(build_encoder())
+        self.run = tf.function(model, input_signature=[tf.TensorSpec((None, None, 80), tf.float32)])
+
+    def __call__(self, windows: np.ndarray, batch: int = 32) -> np.ndarray:
+        return np.concatenate([np.asarray(self.run(windows[i : i + batch]))
+                               for i in range(0, len(windows), batch)])  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", nargs="*", type=int, default=sorted(EMOBOX_FOLDS))
+    parser.add_argument("--versions", type=int, default=2, help="bank versions per clip")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+
+    index = build_index()
+    states = load_encoder_states(index, progress=False).states
+    start = time.perf_counter()
+    bank = load_bank_states(index, args.versions, progress=False)
+    print(f"bank states {bank.shape} in {time.perf_counter() - start:.0f} s")
+    labels = index["emotion"].to_numpy()
+    params = FeatureParams.of("whisper")
+    pooled = PooledStates()
+    tables = {}
+    for fold in args.folds:
+        split = speaker_split(index, fold, args.seed)
+        validation_actors = sorted(set(index["actor"].to_numpy()[split.validation].tolist()))
+        train_actors = sorted(set(index["actor"].to_numpy()[split.train].tolist()))
+        start = time.perf_counter()
+        damaged = damage_clips(ModelPredictor(None, params), index, validation_actors, train_actors,
+                               seed=args.seed, progress=False)  # fmt: skip
+        window_states = pooled(np.concatenate(damaged.windows))
+        print(
+            f"fold {fold}: {len(damaged.rows)} damaged clips encoded in {time.perf_counter() - start:.0f} s"
+        )
+        train = split.train
+        with_bank = np.concatenate([states[train], bank[train].reshape(-1, *states.shape[1:])])
+        bank_labels = np.concatenate([labels[train], np.repeat(labels[train], args.versions)])
+        heads = {
+            "clean": fit_head("linear_all", states[train], labels[train], classes=EMOTION_NAMES),
+            "clean + bank": fit_head("linear_all", with_bank, bank_labels, classes=EMOTION_NAMES),
+        }
+        for name, head in heads.items():
+            model = _WindowHead(head, window_states)
+            table, _ = score(ModelPredictor(model, params, EMOTION_NAMES), damaged)
+            tables.setdefault(name, []).append(table["UA"])
+    rows = {name: pd.concat(parts, axis=1).mean(axis=1) for name, parts in tables.items()}
+    result = pd.DataFrame(rows)
+    result["bank - clean"] = result["clean + bank"] - result["clean"]
+    print(f"\nvalidation UA per condition, mean over folds {args.folds}:")
+    print(result.round(3).to_string())
+    for name in rows:
+        drop = result.loc["clean", name] - result[name]
+        print(f"{name}: largest drop from clean {drop.max():.3f} ({drop.idxmax()})")
+
+
+class _WindowHead:
+    """A 'model' for ModelPredictor: the head on precomputed states of the same windows, in order."""
+
+    def __init__(self, head, window_states: np.ndarray):
+        self.head, self.window_states = head, window_states
+
+    def __call__(self, windows, training=False):
+        assert len(windows) == len(self.window_states), "score() passes every window at once"
+        return self.head.predict_proba(self.window_states)
+
+
+if __name__ == "__main__":
+    main()
