@@ -166,3 +166,19 @@ def test_train_writes_a_model_that_predicts_with_the_users_labels(tmp_path):
     assert prediction.emotion in ("angry", "calm")
     assert set(prediction.probabilities) == {"angry", "calm"}
     assert abs(sum(prediction.probabilities.values()) - 1) < 1e-5
+
+
+def test_a_base_corpus_joins_training_folds_only_and_for_shared_labels():
+    from ser.own_data import Base
+
+    rng = np.random.default_rng(1)
+    labels = np.array(["a", "b"] * 20)
+    states = (rng.normal(size=(40, 5, 8)) + (labels == "a")[:, None, None]).astype(np.float32)
+    speakers = np.repeat(["s1", "s2", "s3", "s4"], 10)
+    base_labels = np.array(["a", "b", "zzz"] * 30)
+    base = Base("test", rng.normal(size=(90, 5, 8)).astype(np.float32), base_labels)
+    shared_states, shared_labels = base.shared(["a", "b"])
+    assert len(shared_labels) == 60 and "zzz" not in shared_labels
+    cv = cross_validate(states, _corpus(labels, speakers), folds=2, base=base)
+    assert cv.probabilities.shape == (40, 2)  # the base's clips are never scored
+    assert cv.labels == ["a", "b"]

@@ -221,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--head", default="linear_all", help="a head of ser.heads.HEADS")
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--force", action="store_true", help="replace a model already in --out")
+    train.add_argument("--base", choices=["ravdess"],
+                       help="also train on RAVDESS's clips of the labels you share with it "
+                       "(RAVDESS's names: neutral, calm, happy, sad, angry, fearful, disgust, "
+                       "surprised; needs RAVDESS_DIR): helps most with few clips")  # fmt: skip
     train.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="extract the encoder states on this Dask cluster (the workers need "
                        "this project installed and must see the same paths); the head trains here")  # fmt: skip

@@ -113,13 +113,15 @@ def _select(states: np.ndarray, layers) -> np.ndarray:
 
 
 def fit_head(
-    name_or_spec, states, labels, speakers=None, *, classes=None, centres=None, seed: int = 42
+    name_or_spec, states, labels, speakers=None, *, classes=None, centres=None,
+    sample_weight=None, seed: int = 42,
 ) -> FittedHead:  # fmt: skip
     """Train a head (a name of :data:`HEADS` or a :class:`HeadSpec`) on pooled states.
 
     ``classes`` fixes the order of the probability columns (default: sorted labels). With
     ``speaker_norm``, each clip is centred on its row of ``centres`` (default: the mean of
-    all its speaker's clips), so training can centre as enrolment will.
+    all its speaker's clips), so training can centre as enrolment will. ``sample_weight``
+    weighs clips (on top of the class balance).
     """
     spec = HEADS[name_or_spec] if isinstance(name_or_spec, str) else name_or_spec
     labels = np.asarray(labels)
@@ -141,13 +143,13 @@ def fit_head(
             LogisticRegression(C=spec.c, max_iter=3000,
                                class_weight="balanced" if spec.balanced else None),
         )  # fmt: skip
-        model.fit(x.reshape(len(x), -1), targets)
+        model.fit(x.reshape(len(x), -1), targets, logisticregression__sample_weight=sample_weight)
         return FittedHead(spec, classes, model)
-    model = _fit_layer_mix(spec, x, targets, len(classes), seed)
+    model = _fit_layer_mix(spec, x, targets, len(classes), seed, sample_weight)
     return FittedHead(spec, classes, model)
 
 
-def _fit_layer_mix(spec: HeadSpec, x: np.ndarray, targets: np.ndarray, n_classes: int, seed: int):
+def _fit_layer_mix(spec: HeadSpec, x, targets, n_classes: int, seed: int, sample_weight=None):
     import keras
     from sklearn.utils.class_weight import compute_sample_weight
 
@@ -167,7 +169,9 @@ def _fit_layer_mix(spec: HeadSpec, x: np.ndarray, targets: np.ndarray, n_classes
         optimizer=keras.optimizers.AdamW(spec.learning_rate, weight_decay=spec.weight_decay),
         loss="sparse_categorical_crossentropy",
     )
-    weights = compute_sample_weight("balanced", targets) if spec.balanced else None
+    weights = compute_sample_weight("balanced", targets) if spec.balanced else np.ones(len(targets))
+    if sample_weight is not None:
+        weights = weights * np.asarray(sample_weight)
     model.fit(x, targets, sample_weight=weights, epochs=spec.epochs, batch_size=32,
               shuffle=True, verbose=0)  # fmt: skip
     return model

@@ -253,14 +253,54 @@ class CrossValidation:
         return "\n".join(lines)
 
 
-def cross_validate(
-    states: np.ndarray, corpus: Corpus, *, head: str = "linear_all", folds: int = 5, seed: int = 42
-) -> CrossValidation:
-    """Out-of-fold probabilities of ``head``: folds grouped by speaker when speakers are
-    given (scikit-learn's StratifiedGroupKFold), else stratified by clip."""
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+@dataclass
+class Base:
+    """Clips of another corpus trained on beside the user's, for the labels the two share."""
 
+    name: str
+    states: np.ndarray
+    labels: np.ndarray
+
+    def shared(self, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        keep = np.isin(self.labels, labels)
+        return self.states[keep], self.labels[keep]
+
+
+def load_base(name: str, *, progress: bool = True) -> Base:
+    """The base corpus for ``--base``: ``ravdess`` (all 1,440 clips, from ``RAVDESS_DIR``)."""
+    from ser.encoder_states import load_encoder_states
+
+    if name != "ravdess":
+        raise CorpusError(f"unknown base {name!r}: the base corpus is 'ravdess'")
+    corpus = ravdess_corpus()
+    states = load_encoder_states(corpus.clips, progress=progress).states
+    return Base(name, states, corpus.clips["label"].to_numpy())
+
+
+def fit_with_base(head: str, states, labels, classes, base: Base | None, *, seed: int):
+    """Fit ``head`` on the user's clips and, with a base, on the base's clips of the same
+    labels too; the user's clips then weigh as much in total as the base's (each at least 1)."""
     from ser.heads import fit_head
+
+    if base is None:
+        return fit_head(head, states, labels, classes=classes, seed=seed)
+    base_states, base_labels = base.shared(classes)
+    weight = max(1.0, len(base_labels) / max(1, len(labels)))
+    return fit_head(
+        head, np.concatenate([states, base_states]), np.concatenate([labels, base_labels]),
+        classes=classes, seed=seed,
+        sample_weight=np.r_[np.full(len(labels), weight), np.ones(len(base_labels))],
+    )  # fmt: skip
+
+
+def cross_validate(
+    states: np.ndarray, corpus: Corpus, *, head: str = "linear_all", folds: int = 5, seed: int = 42,
+    base: Base | None = None,
+) -> CrossValidation:  # fmt: skip
+    """Out-of-fold probabilities of ``head``: folds grouped by speaker when speakers are
+    given (scikit-learn's StratifiedGroupKFold), else stratified by clip. A ``base`` corpus
+    joins every training fold (never a test fold)."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     labels, truth = corpus.labels, corpus.clips["label"].to_numpy()
     counts = corpus.clips["label"].value_counts()
@@ -291,7 +331,7 @@ def cross_validate(
     probabilities = np.zeros((len(truth), len(labels)))
     fold_of_clip = np.zeros(len(truth), int)
     for fold, (train, test) in enumerate(splits):
-        fitted = fit_head(head, states[train], truth[train], classes=labels, seed=seed + fold)
+        fitted = fit_with_base(head, states[train], truth[train], labels, base, seed=seed + fold)
         probabilities[test] = fitted.predict_proba(states[test])
         fold_of_clip[test] = fold
     return CrossValidation(grouped_by, folds, labels, truth, probabilities, fold_of_clip)
@@ -319,11 +359,13 @@ def train_own_model(
     progress: bool = True,
     cache_dir: Path | None = None,
     scheduler: str | None = None,
+    base: str | None = None,
     log=print,
 ) -> OwnModel:
     """Extract states, cross-validate, calibrate, fit on everything, write the model folder.
 
     ``scheduler``: extract the states on that Dask cluster; the head trains here.
+    ``base``: also train on that corpus's clips of the labels it shares (``ravdess``).
     """
     from ser.artifacts import LABELS_FILE, ONNX_FILE
 
@@ -343,18 +385,22 @@ def train_own_model(
     seconds["encoder states"] = time.perf_counter() - start
     log(f"encoder states of {len(corpus.clips)} clips: "
         f"{'from the cache' if states.from_cache else 'extracted'} in {seconds['encoder states']:.1f} s")  # fmt: skip
+    base_corpus = load_base(base, progress=progress) if base else None
+    if base_corpus is not None:
+        shared = sorted(set(base_corpus.labels) & set(corpus.labels))
+        log(f"base {base}: its clips of {', '.join(shared) or 'no shared label'} join the training")
     start = time.perf_counter()
-    cv = cross_validate(states.states, corpus, head=head, folds=folds, seed=seed)
+    cv = cross_validate(states.states, corpus, head=head, folds=folds, seed=seed, base=base_corpus)
     seconds["cross-validation"] = time.perf_counter() - start
     log(cv.report())
     start = time.perf_counter()
-    fitted = _write_model(states.states, corpus, cv, out, head=head, seed=seed)
+    fitted = _write_model(states.states, corpus, cv, out, head=head, seed=seed, base=base_corpus)
     seconds["fit and export"] = time.perf_counter() - start
     log(f"wrote {out}")
     return OwnModel(out, cv, seconds, fitted, states.states)
 
 
-def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head, seed):
+def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head, seed, base=None):
     """Calibrate on the out-of-fold answers, fit on every clip, write the folder; the fitted head."""
     from ser.artifacts import LABELS_FILE, ONNX_FILE
     from ser.calibration import calibrate, expected_calibration_error
@@ -362,12 +408,11 @@ def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head
     from ser.encoder_model import export_encoder_model, head_as_keras
     from ser.encoder_states import DEFAULT_FRONT
     from ser.features import FeatureParams
-    from ser.heads import fit_head
 
     targets = np.array([cv.labels.index(t) for t in cv.truth])
     calibration = calibrate(cv.probabilities, targets,
                             f"out-of-fold clips of {cv.folds}-fold cross-validation by {cv.grouped_by}")  # fmt: skip
-    fitted = fit_head(head, states, cv.truth, classes=cv.labels, seed=seed)
+    fitted = fit_with_base(head, states, cv.truth, cv.labels, base, seed=seed)
     weights = load_encoder_weights()
     out.mkdir(parents=True, exist_ok=True)
     for stale in (ONNX_FILE, LABELS_FILE):  # --force: never leave a mix of two models
@@ -377,7 +422,8 @@ def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head
         "index_to_emotion": dict(enumerate(cv.labels)),
         "model": f"whisper_{head}",
         "description": f"Whisper {weights.folder.name} encoder (every layer, mean and std over time) "
-        f"with the head {head!r}, trained on {corpus.source}",
+        f"with the head {head!r}, trained on {corpus.source}"
+        + (f" and the {base.name} clips of the labels it shares" if base is not None else ""),
         "features": asdict(FeatureParams.of("whisper")),
         "front_end": asdict(DEFAULT_FRONT),
         "encoder": {
@@ -447,7 +493,7 @@ def main_train(args) -> int:
                              speaker_column=args.speaker_column, path_column=args.path_column)  # fmt: skip
         train_own_model(corpus, args.out, head=args.head, folds=args.folds, seed=args.seed,
                         force=args.force, progress=not args.quiet,
-                        scheduler=args.scheduler)  # fmt: skip
+                        scheduler=args.scheduler, base=args.base)  # fmt: skip
     except CorpusError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
