@@ -139,6 +139,8 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ser.heads import HEADS
+
     parser = argparse.ArgumentParser(
         prog="python -m ser", description="Speech emotion recognition on RAVDESS."
     )
@@ -218,7 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="group the cross-validation by this column (recommended)")  # fmt: skip
     train.add_argument("--path-column", default="path")
     train.add_argument("--folds", type=int, default=5)
-    train.add_argument("--head", default="linear_all", help="a head of ser.heads.HEADS")
+    train.add_argument("--head", default="linear_all", choices=sorted(n for n, h in HEADS.items() if not h.speaker_norm),
+                       help="the classifier on the encoder states (default: linear_all, a "
+                       "logistic regression on every layer)")  # fmt: skip
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--force", action="store_true", help="replace a model already in --out")
     train.add_argument("--base", choices=["ravdess"],

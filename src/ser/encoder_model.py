@@ -28,6 +28,9 @@ def head_as_keras(head, n_states: int, width: int):
     """
     import keras
 
+    if head.spec.speaker_norm:
+        raise ValueError("a speaker-normalised head needs its speaker's enrolment clips; "
+                         "it has no single-clip graph")  # fmt: skip
     if head.spec.kind != "linear":
         return head.model
     from ser.architectures import Standardize

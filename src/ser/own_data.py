@@ -268,11 +268,15 @@ class Base:
 
 def load_base(name: str, *, progress: bool = True) -> Base:
     """The base corpus for ``--base``: ``ravdess`` (all 1,440 clips, from ``RAVDESS_DIR``)."""
+    from ser.dataset import DatasetError
     from ser.encoder_states import load_encoder_states
 
     if name != "ravdess":
         raise CorpusError(f"unknown base {name!r}: the base corpus is 'ravdess'")
-    corpus = ravdess_corpus()
+    try:
+        corpus = ravdess_corpus()
+    except DatasetError as error:
+        raise CorpusError(f"--base ravdess needs RAVDESS: {error}") from None
     states = load_encoder_states(corpus.clips, progress=progress).states
     return Base(name, states, corpus.clips["label"].to_numpy())
 
