@@ -7,6 +7,7 @@ cache hit.
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from ser.dataset import build_index
@@ -15,6 +16,7 @@ from ser.tess import tess_index, tess_root
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     corpora = {"RAVDESS": build_index()}
     if tess_root():
         corpora["TESS"] = tess_index(tess_root())

@@ -16,6 +16,8 @@ the head ``linear_all``. This script scores that configuration, and nothing else
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 from sklearn.metrics import f1_score
 
@@ -33,6 +35,7 @@ SEED = 42
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     index = build_index()
     states = load_encoder_states(index, progress=False).states
     labels, speakers = index["emotion"].to_numpy(), index["actor"].to_numpy()

@@ -40,10 +40,7 @@ class EpochClock(keras.callbacks.Callback):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--specs", nargs="*", default=[
-        "bilstm", "cnn", "cnn_no_augmentation", "cnn_average_pooling",
-        "cnn_average_pooling_channel_augmentation_only",
-    ])  # fmt: skip
+    parser.add_argument("--specs", nargs="*", default=list(SPECS), choices=list(SPECS))
     args = parser.parse_args()
     index = build_index(ensure_ravdess())
     features = load_features(index, progress=False)

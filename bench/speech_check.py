@@ -52,6 +52,9 @@ def corpus(name: str, files: list[str]) -> None:
 
 
 def main() -> int:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     print(f"threshold: peak speech probability >= {SPEECH_THRESHOLD} at both 16 and 8 kHz")
     ravdess = Path(os.environ["RAVDESS_DIR"])
     corpus("RAVDESS", sorted(str(p) for p in ravdess.rglob("*") if p.suffix in {".wav", ".flac"}))
