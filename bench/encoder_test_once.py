@@ -1,15 +1,18 @@
 """The chosen encoder configuration on test data, computed once after the choice (issue 27).
 
 The choice was made on validation actors and TESS only (bench/explore_encoder_heads.py,
-bench/explore_enrolment.py): the project's front end (ser.encoder_states.DEFAULT_FRONT) and
-the head ``linear_all``. This script scores that configuration, and nothing else, on:
+bench/explore_enrolment.py, bench/explore_encoder_robustness.py): the project's front end
+(ser.encoder_states.DEFAULT_FRONT), the head ``linear_all`` trained on the clean clips and
+two waveform-bank versions of each, and for enrolment ``linear_all_speaker_norm`` (trained
+as it is enrolled). This script scores that configuration, and nothing else, on:
 
 - the six EmoBox folds (each fold's head trained on its training actors, validation actors
   and test actors held out; scored on the test actors), single clip;
 - the same with speaker enrolment (the speaker's neutral and calm clips; 10 random clips);
 - the original random 80/20 split: accuracy, macro-F1, lowest class recall;
 - calibration: temperature fitted on each fold's validation actors, ECE on its test actors;
-- TESS (seven emotions), with the shipped fold's head.
+- TESS (seven emotions), with the shipped fold's head;
+- robustness: the shipped fold's head on its test actors, clean and under damage.
 
     RAVDESS_DIR=... TESS_DIR=... .venv/bin/python bench/encoder_test_once.py
 """
@@ -17,6 +20,8 @@ the head ``linear_all``. This script scores that configuration, and nothing else
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import f1_score
@@ -24,7 +29,7 @@ from sklearn.metrics import f1_score
 from ser.calibration import apply_temperature, expected_calibration_error, fit_temperature
 from ser.config import EMOTION_NAMES
 from ser.dataset import build_index
-from ser.encoder_states import DEFAULT_FRONT, load_encoder_states
+from ser.encoder_states import DEFAULT_FRONT, load_bank_states, load_encoder_states
 from ser.heads import HEADS, enrolment_centres, fit_head
 from ser.scoring import per_class_recall, unweighted_accuracy
 from ser.splits import EMOBOX_FOLDS, SHIPPED_MODEL_FOLD, random_split, speaker_split
@@ -32,12 +37,21 @@ from ser.tess import TESS_EMOTIONS, tess_index, tess_root
 
 HEAD = "linear_all"
 SEED = 42
+BANK_VERSIONS = 2
+
+
+def fit_with_bank(states, bank, labels, rows, seed):
+    """The head on the clean clips of ``rows`` and their bank versions."""
+    x = np.concatenate([states[rows], bank[rows].reshape(-1, *states.shape[1:])])
+    y = np.concatenate([labels[rows], np.repeat(labels[rows], bank.shape[1])])
+    return fit_head(HEAD, x, y, classes=EMOTION_NAMES, seed=seed)
 
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     index = build_index()
     states = load_encoder_states(index, progress=False).states
+    bank = load_bank_states(index, BANK_VERSIONS, progress=False)
     labels, speakers = index["emotion"].to_numpy(), index["actor"].to_numpy()
     print(f"front end {DEFAULT_FRONT}, head {HEAD}: {HEADS[HEAD]}")
 
@@ -45,8 +59,7 @@ def main() -> None:
     ece_before, ece_after, shipped = [], [], None
     for fold in sorted(EMOBOX_FOLDS):
         split = speaker_split(index, fold, SEED)
-        head = fit_head(HEAD, states[split.train], labels[split.train], classes=EMOTION_NAMES,
-                        seed=SEED + fold)  # fmt: skip
+        head = fit_with_bank(states, bank, labels, split.train, SEED + fold)
         test = split.test
         fold_ua.append(unweighted_accuracy(labels[test], head.predict(states[test])))
         targets = np.array([EMOTION_NAMES.index(e) for e in labels[test]])
@@ -61,15 +74,21 @@ def main() -> None:
         )
         if fold == SHIPPED_MODEL_FOLD:
             shipped = head
-        norm = fit_head(f"{HEAD}_speaker_norm", states[split.train], labels[split.train],
-                        speakers[split.train], classes=EMOTION_NAMES, seed=SEED + fold)  # fmt: skip
         rng = np.random.default_rng(SEED + fold)
-        calm = np.isin(labels[test], ("neutral", "calm"))
-        for name, kwargs in (
-            ("neutral+calm", {"k": None, "enrol_mask": calm}),
-            ("10 random", {"k": 10}),
+        t = split.train
+        for name, k, emotions in (
+            ("neutral+calm", None, ("neutral", "calm")),
+            ("10 random", 10, None),
         ):
-            centres = enrolment_centres(states[test], speakers[test], rng=rng, **kwargs)
+            # trained as it is enrolled: training speakers centred on the same kind of clips
+            train_mask = None if emotions is None else np.isin(labels[t], emotions)
+            train_centres = enrolment_centres(states[t], speakers[t], k=k, rng=rng,
+                                              enrol_mask=train_mask)  # fmt: skip
+            norm = fit_head(f"{HEAD}_speaker_norm", states[t], labels[t], classes=EMOTION_NAMES,
+                            centres=train_centres if emotions else None, seed=SEED + fold)  # fmt: skip
+            test_mask = None if emotions is None else np.isin(labels[test], emotions)
+            centres = enrolment_centres(states[test], speakers[test], k=k, rng=rng,
+                                        enrol_mask=test_mask)  # fmt: skip
             enrolled[name].append(
                 unweighted_accuracy(labels[test], norm.predict(states[test], centres=centres))
             )
@@ -84,7 +103,7 @@ def main() -> None:
 
     split = random_split(index, SEED)
     train = np.concatenate([split.train, split.validation])
-    head = fit_head(HEAD, states[train], labels[train], classes=EMOTION_NAMES, seed=SEED)
+    head = fit_with_bank(states, bank, labels, train, SEED)
     predicted = head.predict(states[split.test])
     recall = per_class_recall(labels[split.test], predicted, EMOTION_NAMES)
     print(f"random split: accuracy {np.mean(predicted == labels[split.test]):.3f}, macro-F1 "
@@ -100,6 +119,29 @@ def main() -> None:
         recall = per_class_recall(tess["emotion"], answer, TESS_EMOTIONS)
         print(f"TESS (fold {SHIPPED_MODEL_FOLD}'s head): UA {unweighted_accuracy(tess['emotion'], answer):.3f}; "
               + ", ".join(f"{k} {v:.2f}" for k, v in recall.items()))  # fmt: skip
+    robustness(index, shipped)
+
+
+def robustness(index, shipped) -> None:
+    """The shipped fold's head on its test actors under every damage of ser.robustness."""
+    from ser.features import FeatureParams
+    from ser.predict import ModelPredictor
+    from ser.robustness import damage_clips, score
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from explore_encoder_robustness import PooledStates, _WindowHead
+
+    split = speaker_split(index, SHIPPED_MODEL_FOLD, SEED)
+    actors = index["actor"].to_numpy()
+    params = FeatureParams.of("whisper")
+    damaged = damage_clips(ModelPredictor(None, params), index, sorted(set(actors[split.test])),
+                           sorted(set(actors[split.train])), seed=SEED, progress=False)  # fmt: skip
+    window_states = PooledStates()(np.concatenate(damaged.windows))
+    table, _ = score(
+        ModelPredictor(_WindowHead(shipped, window_states), params, EMOTION_NAMES), damaged
+    )
+    print(f"robustness, fold {SHIPPED_MODEL_FOLD}'s head on its test actors (UA, drop from clean):")
+    print(table[["UA", "UA drop"]].round(3).to_string())
 
 
 if __name__ == "__main__":
