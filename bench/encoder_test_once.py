@@ -84,7 +84,8 @@ def main() -> None:
             train_mask = None if emotions is None else np.isin(labels[t], emotions)
             train_centres = enrolment_centres(states[t], speakers[t], k=k, rng=rng,
                                               enrol_mask=train_mask)  # fmt: skip
-            norm = fit_head(f"{HEAD}_speaker_norm", states[t], labels[t], classes=EMOTION_NAMES,
+            norm = fit_head(f"{HEAD}_speaker_norm", states[t], labels[t], speakers[t],
+                            classes=EMOTION_NAMES,
                             centres=train_centres if emotions else None, seed=SEED + fold)  # fmt: skip
             test_mask = None if emotions is None else np.isin(labels[test], emotions)
             centres = enrolment_centres(states[test], speakers[test], k=k, rng=rng,
