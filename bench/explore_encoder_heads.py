@@ -72,7 +72,8 @@ def main() -> None:
     args = parser.parse_args()
 
     index = build_index()
-    front = FrontEnd(args.trim_db, args.level_dbfs, args.window_seconds or None, args.speech_level)
+    front = FrontEnd(args.trim_db, args.level_dbfs, args.window_seconds or None, args.speech_level,
+                     args.max_silence)  # fmt: skip
     print(front)
     states = load_encoder_states(index, front=front, progress=False).states
     labels = index["emotion"].to_numpy()

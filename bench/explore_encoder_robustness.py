@@ -40,13 +40,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from ser.config import EMOTION_NAMES
 from ser.dataset import build_index
-from ser.encoder_states import load_bank_states, load_encoder_states
+from ser.encoder_states import DEFAULT_FRONT, load_bank_states, load_encoder_states
 from ser.features import FeatureParams
 from ser.heads import fit_head
 from ser.predict import ModelPredictor
@@ -76,12 +77,17 @@ def main() -> None:
     parser.add_argument("--folds", nargs="*", type=int, default=sorted(EMOBOX_FOLDS))
     parser.add_argument("--versions", type=int, default=2, help="bank versions per clip")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--max-silence", type=float,
+                        help="the project's front end, keeping at most this many seconds of "
+                        "silence before and after the speech")  # fmt: skip
     args = parser.parse_args()
+    front = replace(DEFAULT_FRONT, max_silence_seconds=args.max_silence)
+    print(front)
 
     index = build_index()
-    states = load_encoder_states(index, progress=False).states
+    states = load_encoder_states(index, front=front, progress=False).states
     start = time.perf_counter()
-    bank = load_bank_states(index, args.versions, progress=False)
+    bank = load_bank_states(index, args.versions, front=front, progress=False)
     print(f"bank states {bank.shape} in {time.perf_counter() - start:.0f} s")
     labels = index["emotion"].to_numpy()
     params = FeatureParams.of("whisper")
@@ -92,7 +98,9 @@ def main() -> None:
         validation_actors = sorted(set(index["actor"].to_numpy()[split.validation].tolist()))
         train_actors = sorted(set(index["actor"].to_numpy()[split.train].tolist()))
         start = time.perf_counter()
-        damaged = damage_clips(ModelPredictor(None, params), index, validation_actors, train_actors,
+        loader = ModelPredictor(None, params)
+        loader.front = front
+        damaged = damage_clips(loader, index, validation_actors, train_actors,
                                seed=args.seed, progress=False)  # fmt: skip
         window_states = pooled(np.concatenate(damaged.windows))
         print(

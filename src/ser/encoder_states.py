@@ -56,15 +56,20 @@ class FrontEnd:
     ``speech_level``, over its 25-ms frames within 40 dB of the loudest (so a clip's
     share of silence does not change how loud its speech is made). ``window_seconds``:
     pad with zeros or cut to this length (None: the clip's own length).
+    ``max_silence_seconds``: keep at most this much of the quiet (40 dB below the peak)
+    before and after the speech (None: keep it all).
     """
 
     trim_db: float | None = None
     level_dbfs: float | None = None
     window_seconds: float | None = None
     speech_level: bool = False
+    max_silence_seconds: float | None = None
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
         samples = np.asarray(samples, dtype=np.float32)
+        if self.max_silence_seconds is not None:
+            samples = _cap_silence(samples, int(self.max_silence_seconds * WHISPER_RATE))
         if self.trim_db is not None:
             import librosa
 
@@ -78,6 +83,16 @@ class FrontEnd:
             n = int(self.window_seconds * WHISPER_RATE)
             samples = samples[:n] if samples.size >= n else np.pad(samples, (0, n - samples.size))
         return samples
+
+
+def _cap_silence(samples: np.ndarray, keep: int, range_db: float = 40.0) -> np.ndarray:
+    """``samples`` with at most ``keep`` samples of quiet before and after the speech."""
+    import librosa
+
+    _, (start, end) = librosa.effects.trim(samples, top_db=range_db)
+    if end <= start:
+        return samples
+    return samples[max(0, start - keep) : min(samples.size, end + keep)]
 
 
 def _rms(samples: np.ndarray) -> float:

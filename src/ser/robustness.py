@@ -163,7 +163,8 @@ def damage_clips(
         members = [paths[group[(start + k) % len(group)]] for k in range(CONCATENATED_CLIPS)]
         jobs.append((number, clip.clip_id, clip.emotion, members))
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    chunks = [(predictor.params, jobs[i::workers], pool_paths, seed) for i in range(workers)]
+    front = getattr(predictor, "front", None)  # an encoder model's front end (level, silence)
+    chunks = [(predictor.params, front, jobs[i::workers], pool_paths, seed) for i in range(workers)]
     parts = list(map_in_processes(_damage_chunk, chunks, workers))
     listing = conditions()
     order = {c.name: i for i, c in enumerate(listing)}
@@ -183,8 +184,9 @@ def _damage_chunk(args) -> list[tuple[dict, np.ndarray]]:
     """Some clips under every condition, as (row, windows): the work of one process."""
     from ser.predict import ModelPredictor
 
-    params, jobs, pool_paths, seed = args
+    params, front, jobs, pool_paths, seed = args
     loader = ModelPredictor(None, params)  # its loading and windowing only, no model
+    loader.front = front
     rate = params.sample_rate
     pool = [load_audio(path, rate) for path in pool_paths]
     audio = {}
