@@ -109,3 +109,25 @@ def test_states_on_a_dask_cluster_equal_the_local_ones():
                       dashboard_address=None) as cluster:  # fmt: skip
         remote = extract_states(paths, progress=False, scheduler=cluster.scheduler_address)
     np.testing.assert_allclose(remote, local, atol=1e-4)
+
+
+def test_states_key_follows_the_clips_bytes_and_the_front_end(tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    from ser.encoder_states import DEFAULT_FRONT, states_key
+
+    first = tmp_path / "a" / CLIPS[0].name
+    first.parent.mkdir()
+    shutil.copy(CLIPS[0], first)
+    key = states_key([first])
+    copy = tmp_path / "b" / "a" / CLIPS[0].name  # a fresh copy elsewhere: same key
+    copy.parent.mkdir(parents=True)
+    shutil.copy(CLIPS[0], copy)
+    assert states_key([copy]) == key
+    assert states_key([first], front=FrontEnd(window_seconds=4.0)) != key
+    assert states_key([first], front=replace(DEFAULT_FRONT, level_dbfs=-20.0)) != key
+    data = bytearray(first.read_bytes())
+    data[-1] ^= 1  # one bit of the audio changed, same size
+    first.write_bytes(bytes(data))
+    assert states_key([first]) != key
