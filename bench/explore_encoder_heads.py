@@ -69,6 +69,8 @@ def main() -> None:
         default=WINDOW_SECONDS,
         help="pad or cut every clip to this length (0: each clip's own length)",
     )
+    parser.add_argument("--max-silence", type=float,
+                        help="keep at most this many seconds of quiet around the speech")  # fmt: skip
     args = parser.parse_args()
 
     index = build_index()
