@@ -93,6 +93,17 @@ def test_duplicate_paths_are_an_error(tmp_path):
         read_corpus(_manifest(tmp_path, rows))
 
 
+def test_rows_without_a_label_or_speaker_are_named(tmp_path):
+    rows = _speech_rows(tmp_path, 6)
+    rows[3]["label"] = "  "
+    with pytest.raises(CorpusError, match=r"1 rows have no label, e.g. .*angry_1.wav"):
+        read_corpus(_manifest(tmp_path, rows))
+    rows = _speech_rows(tmp_path, 6)
+    rows[0]["speaker"] = ""
+    with pytest.raises(CorpusError, match="1 rows have no speaker"):
+        read_corpus(_manifest(tmp_path, rows), speaker_column="speaker")
+
+
 def test_one_label_is_an_error(tmp_path):
     rows = _speech_rows(tmp_path, 12, labels=("calm",))
     with pytest.raises(CorpusError, match="one label only"):

@@ -94,11 +94,13 @@ def read_corpus(
     else:
         raise CorpusError(f"{source}: no such manifest file or folder")
     table["label"] = [_clean_label(v) for v in table["label"]]
-    empty = table["label"].isin(["", "nan", "none"])
-    if empty.any():
-        raise CorpusError(
-            f"{source}: {int(empty.sum())} rows have no label, e.g. {table.loc[empty, 'path'].iloc[0]}"
-        )
+    for column in ("label", "speaker") if speaker_column else ("label",):
+        empty = table[column].fillna("").str.strip() == ""
+        if empty.any():
+            raise CorpusError(
+                f"{source}: {int(empty.sum())} rows have no {column}, "
+                f"e.g. {table.loc[empty, 'path'].iloc[0]}"
+            )
     duplicated = table["path"].map(lambda p: str(Path(p).resolve())).duplicated(keep=False)
     if duplicated.any():
         names = sorted(set(table.loc[duplicated, "path"]))
