@@ -21,6 +21,8 @@ The project's front end, now ser.encoder_states.DEFAULT_FRONT, is the row marked
 | 4 s, level -25 dBFS (whole clip) | | 0.777 / 0.649 | | |
 | 4 s, level -20 dBFS (whole clip) | | 0.772 / 0.647 | | |
 | * 4 s, speech level -25 dBFS (`--level-dbfs -25 --speech-level`) | | 0.780 / 0.646 | | 0.832 / 0.660 |
+| * and at most 0.5 s of quiet around the speech (`--max-silence 0.5`) | | 0.772 / 0.601 | | |
+| * and at most 1.0 s (`--max-silence 1.0`) | | 0.780 / 0.648 | | |
 
 - One layer (own length, linear): layer 0 0.548, 1 0.665, 2 0.727, 3 0.760, 4 0.727; every
   layer 0.767 (C 0.003: 0.759, C 0.03: 0.763). With 4 s windows: layers 1-4 0.766 / 0.544,

@@ -34,6 +34,11 @@ under each condition; bank states 172 s, each fold's damaged clips 65-71 s):
   2 s of silence on both sides (about 10 points: the first and last 4 s windows then hold
   half silence, which no training window did).
 - Adopted: the chosen configuration trains on the clean clips and two bank versions.
+- `--max-silence 0.5` (at most 0.5 s of quiet kept around the speech, in training and
+  prediction), with the bank: clean 0.784, silence padding 0.706 (0.680 without), white
+  noise 10 dB 0.753, babble 10 dB 0.469; TESS fell from 0.646 to 0.601
+  (bench/explore_encoder_heads.py). Not adopted: the padded recording's windows still cut
+  the utterance in two; trimming the recording before windowing is the next thing to try.
 """
 
 from __future__ import annotations
