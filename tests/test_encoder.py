@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ser.audio import load_audio
@@ -131,3 +132,18 @@ def test_states_key_follows_the_clips_bytes_and_the_front_end(tmp_path):
     data[-1] ^= 1  # one bit of the audio changed, same size
     first.write_bytes(bytes(data))
     assert states_key([first]) != key
+
+
+def test_states_cache_is_listed_with_the_features(tmp_path):
+    from ser.dataset import parse_filename
+    from ser.encoder_states import load_encoder_states
+    from ser.features import describe_cache
+
+    index = pd.DataFrame({"path": [str(p) for p in CLIPS[:2]],
+                          "clip_id": [parse_filename(p)["clip_id"] for p in CLIPS[:2]]})  # fmt: skip
+    first = load_encoder_states(index, cache_dir=tmp_path, progress=False)
+    again = load_encoder_states(index, cache_dir=tmp_path, progress=False)
+    assert not first.from_cache and again.from_cache
+    np.testing.assert_array_equal(first.states, again.states)
+    listed = describe_cache(tmp_path)
+    assert listed["kind"].tolist() == ["whisper_states"] and listed["clips"].tolist() == [2]

@@ -1,7 +1,8 @@
 """Encoder states per clip: every layer of the Whisper encoder, pooled over time, cached.
 
-A clip is loaded at 16 kHz, turned into Whisper's log-mel (its own length, no
-30-s padding) and encoded; each of the ``n_layers + 1`` states is pooled into
+A clip is loaded at 16 kHz, prepared by a :class:`FrontEnd` (the project's: its speech
+levelled, then a 4 s window), turned into Whisper's log-mel and encoded; each of the
+``n_layers + 1`` states is pooled into
 its mean and standard deviation over time, so a clip becomes one float32 array
 ``(n_states, 2 * width)`` (5 x 768 for tiny.en).
 
@@ -286,8 +287,13 @@ def _write_states(path: Path, key: str, states: np.ndarray, clip_ids, folder, fr
     partial = path.with_name(path.stem + ".part.npz")
     np.savez(partial, features=states, clip_ids=np.array(clip_ids))
     partial.replace(path)
-    sidecar = {"key": key, "encoder": str(Path(folder or whisper_dir())), "n_clips": len(clip_ids),
-               "shape": list(states.shape), "code": code_digest(), "front": asdict(front)}  # fmt: skip
+    import librosa
+
+    # The feature cache's sidecar layout (ser.features.describe_cache lists both kinds).
+    kind = path.stem.rsplit("_", 1)[0]  # whisper_states or whisper_bank_states
+    sidecar = {"key": key, "params": {"kind": kind, **asdict(front)}, "librosa": librosa.__version__,
+               "encoder": str(Path(folder or whisper_dir())), "n_clips": len(clip_ids),
+               "shape": list(states.shape), "code": code_digest()}  # fmt: skip
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
 
 
