@@ -154,13 +154,15 @@ def test_train_writes_a_model_that_predicts_with_the_users_labels(tmp_path):
     rows = _speech_rows(tmp_path, 8, labels=("calm", "angry"), speakers=("a", "b", "c", "d"))
     corpus = read_corpus(_manifest(tmp_path, rows), speaker_column="speaker")
     out = tmp_path / "my_model"
-    result = train_own_model(corpus, out, folds=2, progress=False, log=lambda _: None)
+    result = train_own_model(corpus, out, folds=2, progress=False, cache_dir=tmp_path / "cache",
+                             log=lambda _: None)  # fmt: skip
     metadata = json.loads((out / "labels.json").read_text())
     assert metadata["index_to_emotion"] == {"0": "angry", "1": "calm"}
     assert metadata["cross_validation"]["grouped_by"] == "speaker"
     assert 0 <= result.cross_validation.ua <= 1 and (out / "model_card.md").is_file()
     with pytest.raises(CorpusError, match="already holds a model"):
-        train_own_model(corpus, out, folds=2, progress=False, log=lambda _: None)
+        train_own_model(corpus, out, folds=2, progress=False, cache_dir=tmp_path / "cache",
+                        log=lambda _: None)  # fmt: skip
 
     predictor = Predictor(out)
     # The ONNX graph on the predictor's windows answers as the head on the cached states (to
