@@ -1,10 +1,14 @@
 """Seconds per training epoch of each recipe notebook 03 trains (fold 1's training clips).
 
-    .venv/bin/python bench/epoch_cost.py [--epochs 3] [--specs bilstm cnn ...]
+    .venv/bin/python bench/epoch_cost.py [--epochs 3] [--specs bilstm cnn ...] [--batch-sizes 32 64]
 
 Trains each spec for a few epochs on the real features (from the feature cache)
 and prints the median seconds of the epochs after the first (the first one traces
 the graph), and the seconds of one validation pass. Needs ``RAVDESS_DIR``.
+
+2026-12-04, the BiLSTM by batch size (`--specs bilstm --batch-sizes 32 64 128`), seconds
+per epoch: 32 (the plan's) 5.13, 64 3.98, 128 2.51. Whether its validation UA holds at a
+larger batch is not measured yet (issue 27, item 7).
 """
 
 from __future__ import annotations
@@ -41,14 +45,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--specs", nargs="*", default=list(SPECS), choices=list(SPECS))
+    parser.add_argument("--batch-sizes", nargs="*", type=int,
+                        help="time each spec at these batch sizes instead of its own")  # fmt: skip
     args = parser.parse_args()
     index = build_index(ensure_ravdess())
     features = load_features(index, progress=False)
     (split,) = protocol_splits(index, "speaker_independent", 42, folds=[1])
     labels = index["emotion_code"].to_numpy() - 1
     print(f"{'spec':48s} {'s/epoch':>8s} {'validation pass':>16s}")
-    for name in args.specs:
+    runs = [(name, size) for name in args.specs for size in (args.batch_sizes or [None])]
+    for name, size in runs:
         spec = replace(SPECS[name], epochs=args.epochs)
+        if size:
+            spec, name = replace(spec, batch_size=size), f"{name} (batch {size})"
         x = features[spec.features].features
         if spec.normalisation == "scaler":
             x = Standardizer.fit(x[split.train]).transform(x)
