@@ -7,7 +7,7 @@ and prints the median seconds of the epochs after the first (the first one trace
 the graph), and the seconds of one validation pass. Needs ``RAVDESS_DIR``.
 
 2026-12-04, the BiLSTM by batch size (`--specs bilstm --batch-sizes 32 64 128`), seconds
-per epoch: 32 (the plan's) 5.13, 64 3.98, 128 2.51. Whether its validation UA holds at a
+per epoch: 32 5.13, 64 (the plan's) 3.98, 128 2.51. Whether its validation UA holds at a
 larger batch is not measured yet (issue 27, item 7).
 """
 
