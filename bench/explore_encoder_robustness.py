@@ -103,8 +103,7 @@ def main() -> None:
         validation_actors = sorted(set(index["actor"].to_numpy()[split.validation].tolist()))
         train_actors = sorted(set(index["actor"].to_numpy()[split.train].tolist()))
         start = time.perf_counter()
-        loader = ModelPredictor(None, params)
-        loader.front = front
+        loader = ModelPredictor(None, params, front=front)
         damaged = damage_clips(loader, index, validation_actors, train_actors,
                                seed=args.seed, progress=False)  # fmt: skip
         window_states = pooled(np.concatenate(damaged.windows))

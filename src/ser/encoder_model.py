@@ -2,8 +2,8 @@
 
 Whisper's encoder (:mod:`ser.encoder`), the mean and standard deviation over time of
 every one of its states (as :mod:`ser.encoder_states` caches them), and a head of
-:mod:`ser.heads`, as one Keras model. Exported to ONNX it is what the predictor runs,
-for the demo and the command line alike.
+:mod:`ser.heads` (as Keras), written as one ONNX graph: what the predictor runs, for the
+demo and the command line alike.
 """
 
 from __future__ import annotations
@@ -37,9 +37,7 @@ def head_as_keras(head, n_states: int, width: int):
 
     scaler, regression = head.model[0], head.model[-1]
     coef, intercept = regression.coef_, regression.intercept_
-    if (
-        coef.shape[0] == 1
-    ):  # two classes: scikit-learn keeps one row; softmax over [0, z] is the same
+    if coef.shape[0] == 1:  # two classes: scikit-learn keeps one row; softmax([0, z]) is the same
         coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.r_[0.0, intercept]
     layers = list(range(n_states)) if head.spec.layers is None else list(head.spec.layers)
     # Layers the head does not read get zero weights (and a neutral scaler).
@@ -60,19 +58,6 @@ def head_as_keras(head, n_states: int, width: int):
     return keras.Model(pooled, outputs, name="linear_head")
 
 
-def emotion_model(encoder, head_model, name: str = "whisper_emotion_model"):
-    """Log-mel ``(batch, frames, n_mels)`` -> encoder -> pooled states -> head -> probabilities."""
-    import keras
-
-    from ser.architectures import StatisticsPooling
-
-    mel = keras.Input(encoder.input_shape[1:], name="log_mel")
-    states = encoder(mel)
-    pooled = [keras.layers.Reshape((1, -1))(StatisticsPooling()(s)) for s in states]
-    stacked = keras.layers.Concatenate(axis=1, name="pooled_states")(pooled)
-    return keras.Model(mel, head_model(stacked), name=name)
-
-
 def pooled_states_model(encoder, name: str = "whisper_pooled_states"):
     """Log-mel ``(batch, frames, n_mels)`` -> pooled states ``(batch, n_states, 2 * width)``."""
     import keras
@@ -84,7 +69,6 @@ def pooled_states_model(encoder, name: str = "whisper_pooled_states"):
     return keras.Model(
         mel, keras.layers.Concatenate(axis=1, name="pooled_states")(pooled), name=name
     )
-
 
 def encoder_onnx(weights, cache_dir: Path = ENCODER_ONNX_DIR):
     """The encoder and its pooling as ONNX (an ``onnx.ModelProto``), exported once per set of
@@ -115,8 +99,8 @@ def encoder_onnx(weights, cache_dir: Path = ENCODER_ONNX_DIR):
 
 
 def export_encoder_model(head_model, folder: Path, weights) -> Path:
-    """Write ``emotion_model.onnx``: the cached encoder ONNX joined to the head's own export
-    (seconds), the same graph :func:`emotion_model` builds in Keras."""
+    """Write ``emotion_model.onnx``: log-mel in, probabilities out, as the cached export of
+    :func:`pooled_states_model` joined to the head's own export (seconds, not 30 s)."""
     import tempfile
 
     import onnx

@@ -75,7 +75,7 @@ class FeatureParams:
             return cls(kind="logmel", n_fft=LOGMEL_N_FFT)
         if kind == "egemaps":
             return cls(kind="egemaps", sample_rate=EGEMAPS_RATE)
-        if kind == "whisper":  # 4 s windows at 16 kHz: 64,000 samples, 400 frames
+        if kind == "whisper":  # 4 s windows at 16 kHz (64,000 samples): see ser.encoder_states
             return cls(kind="whisper", sample_rate=16_000, n_fft=400, hop_length=160,
                        n_frames=401, n_mels=80, fmax=8_000.0)  # fmt: skip
         raise ValueError(f"unknown feature kind {kind!r}; choose from {', '.join(FEATURE_KINDS)}")
@@ -172,10 +172,6 @@ def feature_matrix(samples: np.ndarray, params: FeatureParams = FeatureParams())
     """
     if params.kind == "egemaps":
         return egemaps_functionals(samples, params)
-    if params.kind == "whisper":
-        from ser.encoder_states import whisper_window
-
-        return whisper_window(samples, params.n_samples)
     with _blas().limit(limits=1, user_api="blas"):
         return (
             logmel_matrix(samples, params)

@@ -79,6 +79,16 @@ class Prediction:
         return row
 
 
+def encoder_front_end(params: FeatureParams, recorded: dict | None = None):
+    """The encoder model's front end (level, window) for ``whisper`` features: the one a
+    model recorded in its metadata, else the project's; None for every other kind."""
+    if params.kind != "whisper":
+        return None
+    from ser.encoder_states import DEFAULT_FRONT, FrontEnd
+
+    return FrontEnd(**recorded) if recorded is not None else DEFAULT_FRONT
+
+
 def window_starts(
     n_samples: int, window: int, hop_fraction: float = WINDOW_HOP_FRACTION
 ) -> list[int]:
@@ -104,11 +114,7 @@ class Predictor:
         self.metadata = read_metadata(self.model_dir)
         self.labels = label_list(self.metadata)
         self.params = FeatureParams(**self.metadata["features"])
-        self.front = None  # the encoder model's front end (level, window), from its metadata
-        if self.params.kind == "whisper":
-            from ser.encoder_states import FrontEnd
-
-            self.front = FrontEnd(**self.metadata.get("front_end", {}))
+        self.front = encoder_front_end(self.params, self.metadata.get("front_end"))
         calibration = self.metadata.get("calibration")
         self.calibration = Calibration(**calibration) if calibration else None
         options = onnxruntime.SessionOptions()
@@ -250,12 +256,16 @@ class ModelPredictor(Predictor):
     Used to score candidate models on perturbed validation clips; no calibration.
     """
 
-    def __init__(self, model, params: FeatureParams, labels: list[str] | None = None):
+    def __init__(
+        self, model, params: FeatureParams, labels: list[str] | None = None, front=None
+    ):  # fmt: skip
+        """``front``: an encoder model's front end (default: the project's, for whisper features)."""
         from ser.config import EMOTION_NAMES
 
         self.model, self.params = model, params
         self.labels = list(labels or EMOTION_NAMES)
-        self.metadata, self.calibration, self.front = {}, None, None
+        self.front = front or encoder_front_end(params)
+        self.metadata, self.calibration = {}, None
         self.voice = None  # candidates are scored on speech clips only
 
     def window_probabilities(self, windows: np.ndarray) -> np.ndarray:

@@ -185,8 +185,7 @@ def _damage_chunk(args) -> list[tuple[dict, np.ndarray]]:
     from ser.predict import ModelPredictor
 
     params, front, jobs, pool_paths, seed = args
-    loader = ModelPredictor(None, params)  # its loading and windowing only, no model
-    loader.front = front
+    loader = ModelPredictor(None, params, front=front)  # its loading and windowing, no model
     rate = params.sample_rate
     pool = [load_audio(path, rate) for path in pool_paths]
     audio = {}
