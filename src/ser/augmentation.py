@@ -71,14 +71,20 @@ def waveform_version(samples: np.ndarray, rate: int, rng: np.random.Generator) -
     return np.clip(out, -1, 1).astype(np.float32)
 
 
+def bank_waveforms(samples: np.ndarray, rate: int, clip_id: str, versions: int) -> list:
+    """A clip's ``versions`` bank versions, drawn from its own seed (the same in every process
+    and for every model that trains on the bank)."""
+    rng = np.random.default_rng([BANK_SEED, _clip_seed(clip_id)])
+    return [waveform_version(samples, rate, rng) for _ in range(versions)]
+
+
 def _clip_versions(args) -> np.ndarray:
     """Features of ``versions`` augmented versions of one clip: ``(versions, frames, features)``."""
     path, clip_id, params, versions = args
     samples = load_audio(path, params.sample_rate)
-    rng = np.random.default_rng([BANK_SEED, _clip_seed(clip_id)])
     return np.stack([
-        feature_matrix(waveform_version(samples, params.sample_rate, rng), params)
-        for _ in range(versions)
+        feature_matrix(version, params)
+        for version in bank_waveforms(samples, params.sample_rate, clip_id, versions)
     ])  # fmt: skip
 
 

@@ -70,6 +70,7 @@ def pooled_states_model(encoder, name: str = "whisper_pooled_states"):
         mel, keras.layers.Concatenate(axis=1, name="pooled_states")(pooled), name=name
     )
 
+
 def encoder_onnx(weights, cache_dir: Path = ENCODER_ONNX_DIR):
     """The encoder and its pooling as ONNX (an ``onnx.ModelProto``), exported once per set of
     weights and code and then read from ``cache_dir`` (the export takes about 30 s)."""

@@ -154,14 +154,11 @@ def _extractor(folder: str, front: FrontEnd) -> StateExtractor:
     return StateExtractor(folder, front)
 
 
-def _file_digest(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 @functools.cache
 def _weights_digest(model_file: str, size: int, mtime: float) -> str:
-    return _file_digest(Path(model_file))
+    from ser.features import file_digest
+
+    return file_digest(model_file)
 
 
 def weights_digest(folder: str | Path | None = None) -> str:
@@ -185,8 +182,10 @@ def states_key(paths, folder: str | Path | None = None, front: FrontEnd = DEFAUL
     import librosa
     import tensorflow as tf
 
+    from ser.features import clip_identities
+
     payload = {
-        "clips": [[f"{Path(p).parent.name}/{Path(p).name}", _file_digest(Path(p))] for p in paths],
+        "clips": clip_identities(paths),
         "weights": weights_digest(folder),
         "code": code_digest(),
         "front": asdict(front),
@@ -283,29 +282,23 @@ def load_encoder_states(
 
 
 def _write_states(path: Path, key: str, states: np.ndarray, clip_ids, folder, front) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.stem + ".part.npz")
-    np.savez(partial, features=states, clip_ids=np.array(clip_ids))
-    partial.replace(path)
-    import librosa
+    """Through the feature cache's writer, so ``describe_cache`` lists the states too."""
+    from ser.features import write_cache_file
 
-    # The feature cache's sidecar layout (ser.features.describe_cache lists both kinds).
     kind = path.stem.rsplit("_", 1)[0]  # whisper_states or whisper_bank_states
-    sidecar = {"key": key, "params": {"kind": kind, **asdict(front)}, "librosa": librosa.__version__,
-               "encoder": str(Path(folder or whisper_dir())), "n_clips": len(clip_ids),
-               "shape": list(states.shape), "code": code_digest()}  # fmt: skip
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
+    write_cache_file(path, key, {"kind": kind, **asdict(front)}, states, clip_ids,
+                     feature_version=None, encoder=str(Path(folder or whisper_dir())),
+                     code=code_digest())  # fmt: skip
 
 
 def _bank_versions_of(
     path: str, clip_id: str, versions: int, extractor: StateExtractor
 ) -> np.ndarray:
-    from ser.augmentation import BANK_SEED, _clip_seed, waveform_version
+    from ser.augmentation import bank_waveforms
 
     samples = load_audio(path, WHISPER_RATE)
-    rng = np.random.default_rng([BANK_SEED, _clip_seed(clip_id)])
     return np.stack(
-        [extractor(waveform_version(samples, WHISPER_RATE, rng)) for _ in range(versions)]
+        [extractor(v) for v in bank_waveforms(samples, WHISPER_RATE, clip_id, versions)]
     )
 
 
@@ -320,12 +313,12 @@ def load_bank_states(
     """Pooled states of ``versions`` waveform-bank versions of every clip (a random room,
     microphone, level and noise: :func:`ser.augmentation.waveform_version`, drawn as the
     CNN's bank draws them): ``(n_clips, versions, n_states, 2 * width)``, cached."""
-    import inspect
-
     from ser import augmentation
     from ser.features import read_cache_file
 
-    source = inspect.getsource(augmentation.waveform_version) + inspect.getsource(_bank_versions_of)
+    source = "".join(inspect.getsource(f) for f in (
+        augmentation.waveform_version, augmentation.bank_waveforms, _bank_versions_of
+    ))  # fmt: skip
     key = hashlib.sha256(
         f"{states_key(index['path'], None, front)}{versions}{source}".encode()
     ).hexdigest()[:16]
