@@ -195,3 +195,19 @@ def test_a_base_corpus_joins_training_folds_only_and_for_shared_labels():
     cv = cross_validate(states, _corpus(labels, speakers), folds=2, base=base)
     assert cv.probabilities.shape == (40, 2)  # the base's clips are never scored
     assert cv.labels == ["a", "b"]
+
+
+def test_the_demo_describes_a_users_model_from_its_metadata():
+    from types import SimpleNamespace
+
+    from ser.demo import about, is_own_model, model_summary
+    from ser.features import FeatureParams
+
+    metadata = {"model": "whisper_linear_all", "description": "my head",
+                "data": {"clips": 40}, "cross_validation": {"ua": 0.5, "folds": 2,
+                                                            "grouped_by": "speaker"}}  # fmt: skip
+    predictor = SimpleNamespace(metadata=metadata, labels=["angry", "calm"],
+                                params=FeatureParams.of("whisper"))  # fmt: skip
+    assert is_own_model(metadata) and not is_own_model({"trained_on_actors": [2]})
+    assert "40 clips" in about(predictor) and "angry, calm" in about(predictor)
+    assert "UA 0.500 in 2-fold cross-validation grouped by speaker" in model_summary(predictor)

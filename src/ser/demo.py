@@ -280,10 +280,15 @@ def warm_up(predictor: Predictor, folder: Path = SAMPLES_DIR) -> None:
         plt.close(fig)
 
 
+def is_own_model(metadata: dict) -> bool:
+    """Whether a model folder was written by ``python -m ser train`` (not the shipped model)."""
+    return "cross_validation" in metadata and "trained_on_actors" not in metadata
+
+
 def about(predictor: Predictor) -> str:
     """One line on what the model is and what it was trained on."""
     info = predictor.metadata
-    if "trained_on_actors" not in info:  # a model of `python -m ser train`
+    if is_own_model(info):
         data = info.get("data", {})
         return (
             f"Your own model: {info.get('description', info.get('model', ''))} "
@@ -308,7 +313,7 @@ def model_summary(predictor: Predictor) -> str:
     """What the loaded model is, what it was trained on and never heard, from its metadata."""
     info = predictor.metadata
     params = predictor.params
-    if "trained_on_actors" not in info:  # a model of `python -m ser train`
+    if is_own_model(info):
         cv = info.get("cross_validation", {})
         return (
             f"The model (`{info['model']}`: {info.get('description', '')}) scored UA "

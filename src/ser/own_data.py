@@ -93,9 +93,15 @@ def read_corpus(
         table = _read_manifest(source, label_column, speaker_column, path_column)
     else:
         raise CorpusError(f"{source}: no such manifest file or folder")
-    table["label"] = [_clean_label(v) for v in table["label"]]
-    for column in ("label", "speaker") if speaker_column else ("label",):
-        empty = table[column].fillna("").str.strip() == ""
+    return _corpus_of(table, str(source), lambda p: _clip_id(p, source), check_audio)
+
+
+def _corpus_of(table: pd.DataFrame, source: str, clip_id, check_audio: bool) -> Corpus:
+    """The checks every corpus goes through, from a ``path, label, speaker`` table."""
+    table = table.assign(label=[_clean_label(v) for v in table["label"]])
+    given = ("label", "speaker") if table["speaker"].notna().any() else ("label",)
+    for column in given:
+        empty = table[column].fillna("").astype(str).str.strip() == ""
         if empty.any():
             raise CorpusError(
                 f"{source}: {int(empty.sum())} rows have no {column}, "
@@ -115,8 +121,8 @@ def read_corpus(
             skipped.append((path, reason))
         usable.append(reason is None)
     clips = table[np.array(usable, bool)].reset_index(drop=True)
-    clips.insert(1, "clip_id", [_clip_id(p, source) for p in clips["path"]])
-    corpus = Corpus(clips, str(source), skipped)
+    clips.insert(1, "clip_id", [clip_id(p) for p in clips["path"]])
+    corpus = Corpus(clips, source, skipped)
     if len(clips) < MIN_CLIPS_TO_TRAIN:
         listed = "; ".join(f"{p}: {r}" for p, r in skipped[:10])
         raise CorpusError(
@@ -182,7 +188,7 @@ def ravdess_corpus(root=None) -> Corpus:
     index = build_index(root)
     table = pd.DataFrame({"path": index["path"], "label": index["emotion"],
                           "speaker": index["actor"].map(lambda a: f"actor_{a:02d}")})  # fmt: skip
-    return _from_table(table, "RAVDESS")
+    return _corpus_of(table, "RAVDESS", lambda p: Path(p).stem, check_audio=False)
 
 
 def tess_corpus(root) -> Corpus:
@@ -193,13 +199,7 @@ def tess_corpus(root) -> Corpus:
     table = pd.DataFrame(
         {"path": index["path"], "label": index["emotion"], "speaker": index["speaker"]}
     )
-    return _from_table(table, "TESS")
-
-
-def _from_table(table: pd.DataFrame, name: str) -> Corpus:
-    clips = table.assign(label=[_clean_label(v) for v in table["label"]]).reset_index(drop=True)
-    clips.insert(1, "clip_id", [Path(p).stem for p in clips["path"]])
-    return Corpus(clips, name)
+    return _corpus_of(table, "TESS", lambda p: Path(p).stem, check_audio=False)
 
 
 # --- Cross-validation and training ----------------------------------------------------
