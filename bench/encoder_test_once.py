@@ -37,8 +37,6 @@ chance, 0.125; every other number was the same in both runs):
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import f1_score
@@ -142,21 +140,24 @@ def main() -> None:
 
 def robustness(index, shipped) -> None:
     """The shipped fold's head on its test actors under every damage of ser.robustness."""
+    from ser.encoder_states import StateExtractor
     from ser.features import FeatureParams
     from ser.predict import ModelPredictor
     from ser.robustness import damage_clips, score
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from explore_encoder_robustness import PooledStates, _WindowHead
 
     split = speaker_split(index, SHIPPED_MODEL_FOLD, SEED)
     actors = index["actor"].to_numpy()
     params = FeatureParams.of("whisper")
     damaged = damage_clips(ModelPredictor(None, params), index, sorted(set(actors[split.test])),
                            sorted(set(actors[split.train])), seed=SEED, progress=False)  # fmt: skip
-    window_states = PooledStates()(np.concatenate(damaged.windows))
+    window_states = StateExtractor().pooled_windows(np.concatenate(damaged.windows))
     table, _ = score(
-        ModelPredictor(_WindowHead(shipped, window_states), params, EMOTION_NAMES), damaged
+        ModelPredictor(
+            lambda windows, training=False: shipped.predict_proba(window_states),
+            params,
+            EMOTION_NAMES,
+        ),
+        damaged,
     )
     print(f"robustness, fold {SHIPPED_MODEL_FOLD}'s head on its test actors (UA, drop from clean):")
     print(table[["UA", "UA drop"]].round(3).to_string())

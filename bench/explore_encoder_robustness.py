@@ -52,29 +52,17 @@ import pandas as pd
 
 from ser.config import EMOTION_NAMES
 from ser.dataset import build_index
-from ser.encoder_states import DEFAULT_FRONT, load_bank_states, load_encoder_states
+from ser.encoder_states import (
+    DEFAULT_FRONT,
+    StateExtractor,
+    load_bank_states,
+    load_encoder_states,
+)
 from ser.features import FeatureParams
 from ser.heads import fit_head
 from ser.predict import ModelPredictor
 from ser.robustness import damage_clips, score
 from ser.splits import EMOBOX_FOLDS, speaker_split
-
-
-class PooledStates:
-    """Pooled encoder states of many 4 s log-mel windows, in batches."""
-
-    def __init__(self):
-        import tensorflow as tf
-
-        from ser.encoder import build_encoder
-        from ser.encoder_model import pooled_states_model
-
-        model = pooled_states_model(build_encoder())
-        self.run = tf.function(model, input_signature=[tf.TensorSpec((None, None, 80), tf.float32)])
-
-    def __call__(self, windows: np.ndarray, batch: int = 32) -> np.ndarray:
-        return np.concatenate([np.asarray(self.run(windows[i : i + batch]))
-                               for i in range(0, len(windows), batch)])  # fmt: skip
 
 
 def main() -> None:
@@ -96,7 +84,7 @@ def main() -> None:
     print(f"bank states {bank.shape} in {time.perf_counter() - start:.0f} s")
     labels = index["emotion"].to_numpy()
     params = FeatureParams.of("whisper")
-    pooled = PooledStates()
+    extractor = StateExtractor(front=front)
     tables = {}
     for fold in args.folds:
         split = speaker_split(index, fold, args.seed)
@@ -106,7 +94,7 @@ def main() -> None:
         loader = ModelPredictor(None, params, front=front)
         damaged = damage_clips(loader, index, validation_actors, train_actors,
                                seed=args.seed, progress=False)  # fmt: skip
-        window_states = pooled(np.concatenate(damaged.windows))
+        window_states = extractor.pooled_windows(np.concatenate(damaged.windows))
         print(
             f"fold {fold}: {len(damaged.rows)} damaged clips encoded in {time.perf_counter() - start:.0f} s"
         )
@@ -118,7 +106,7 @@ def main() -> None:
             "clean + bank": fit_head("linear_all", with_bank, bank_labels, classes=EMOTION_NAMES),
         }
         for name, head in heads.items():
-            model = _WindowHead(head, window_states)
+            model = head_on(head, window_states)
             table, _ = score(ModelPredictor(model, params, EMOTION_NAMES), damaged)
             tables.setdefault(name, []).append(table["UA"])
     rows = {name: pd.concat(parts, axis=1).mean(axis=1) for name, parts in tables.items()}
@@ -131,15 +119,10 @@ def main() -> None:
         print(f"{name}: largest drop from clean {drop.max():.3f} ({drop.idxmax()})")
 
 
-class _WindowHead:
-    """A 'model' for ModelPredictor: the head on precomputed states of the same windows, in order."""
-
-    def __init__(self, head, window_states: np.ndarray):
-        self.head, self.window_states = head, window_states
-
-    def __call__(self, windows, training=False):
-        assert len(windows) == len(self.window_states), "score() passes every window at once"
-        return self.head.predict_proba(self.window_states)
+def head_on(head, window_states: np.ndarray):
+    """A 'model' for ModelPredictor: ``score`` passes every window at once, in order, so the
+    head answers from their precomputed states."""
+    return lambda windows, training=False: head.predict_proba(window_states)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,15 @@ def test_extractor_pools_every_layer(weights):
     pooled = extractor(load_audio(CLIPS[0], 16_000))
     assert pooled.shape == (weights.n_states, 2 * weights.width)
     assert np.isfinite(pooled).all()
+    # the predictor's 4 s windows, batched, give the same states as one clip at a time
+    from ser.encoder_states import DEFAULT_FRONT, whisper_window
+
+    windows = np.stack(
+        [whisper_window(load_audio(c, 16_000), 64_000, DEFAULT_FRONT) for c in CLIPS[:3]]
+    )
+    batched = extractor.pooled_windows(windows, batch=2)
+    single = np.stack([extractor(load_audio(c, 16_000)) for c in CLIPS[:3]])
+    np.testing.assert_allclose(batched, single, atol=1e-4)
 
 
 def test_not_a_whisper_folder_is_named(tmp_path):

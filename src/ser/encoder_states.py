@@ -148,6 +148,15 @@ class StateExtractor:
     def __call__(self, samples: np.ndarray) -> np.ndarray:
         return pool_states(self.states(samples))
 
+    def pooled_windows(self, windows: np.ndarray, batch: int = 32) -> np.ndarray:
+        """Pooled states of many log-mel windows of one length (the predictor's), in batches:
+        ``(windows, n_states, 2 * width)``."""
+        rows = []
+        for start in range(0, len(windows), batch):
+            states = [np.asarray(s) for s in self._encode(windows[start : start + batch])]
+            rows += [pool_states([s[i] for s in states]) for i in range(len(states[0]))]
+        return np.stack(rows)
+
 
 @functools.cache
 def _extractor(folder: str, front: FrontEnd) -> StateExtractor:
