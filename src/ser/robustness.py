@@ -163,7 +163,7 @@ def damage_clips(
         members = [paths[group[(start + k) % len(group)]] for k in range(CONCATENATED_CLIPS)]
         jobs.append((number, clip.clip_id, clip.emotion, members))
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    front = getattr(predictor, "front", None)  # an encoder model's front end (level, silence)
+    front = predictor.front  # an encoder model's front end (level, window); None for the CNN
     chunks = [(predictor.params, front, jobs[i::workers], pool_paths, seed) for i in range(workers)]
     parts = list(map_in_processes(_damage_chunk, chunks, workers))
     listing = conditions()
