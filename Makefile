@@ -63,14 +63,16 @@ $(REPORTS)/%.html $(REPORTS)/%.code.html: $(REPORTS)/%.ipynb $(PKG)/pages.py
 # output, so 02 is an order-only prerequisite (it runs first, its re-run retrains
 # nothing); within 03, only the trainings whose cache key changed run again.
 RUNNER := $(addprefix $(PKG)/,config.py environment.py notebooks.py download.py dataset.py)
-FEATURE_CODE := $(addprefix $(PKG)/,audio.py features.py)
+FEATURE_CODE := $(addprefix $(PKG)/,audio.py features.py encoder.py encoder_states.py)
 TRAINING_CODE := $(addprefix $(PKG)/,specs.py plan.py architectures.py augmentation.py training.py \
   training_cache.py runs.py artifacts.py experiments.py splits.py scoring.py calibration.py \
-  robustness.py predict.py)
-EVALUATION_CODE := $(addprefix $(PKG)/,evaluation.py results.py baselines.py report.py tess.py)
+  robustness.py predict.py heads.py encoder_family.py encoder_model.py)
+EVALUATION_CODE := $(addprefix $(PKG)/,evaluation.py results.py baselines.py report.py tess.py \
+  encoder_evaluation.py)
 TEMPLATES := $(PKG)/templating.py $(wildcard $(PKG)/templates/*)
 $(REPORTS)/01_data_exploration.ipynb: $(RUNNER) $(PKG)/audio.py $(PKG)/plots.py
-$(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(FEATURE_CODE) $(PKG)/plots.py
+$(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(FEATURE_CODE) $(PKG)/plots.py \
+  $(PKG)/encoder_family.py $(PKG)/tess.py
 $(REPORTS)/03_training.ipynb: $(RUNNER) $(FEATURE_CODE) $(TRAINING_CODE) $(PKG)/plots.py \
   | $(REPORTS)/02_feature_extraction.ipynb
 $(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(RUNNER) $(FEATURE_CODE) \
@@ -79,6 +81,9 @@ $(REPORTS)/05_demo.ipynb: $(REPORTS)/03_training.ipynb $(RUNNER) $(FEATURE_CODE)
   $(addprefix $(PKG)/,predict.py artifacts.py calibration.py specs.py demo.py recorder.js upload.js speech.py plots.py) \
   $(TEMPLATES)
 
+$(REPORTS)/06_your_own_data.ipynb: $(RUNNER) $(addprefix $(PKG)/,own_data.py learning_curve.py \
+  encoder.py encoder_states.py encoder_model.py heads.py predict.py plots.py)
+
 features: $(REPORTS)/02_feature_extraction.html ## Extract (or load cached) MFCC, log-mel and eGeMAPS features: notebook 02
 train: $(REPORTS)/03_training.html ## Train (or reuse from the training cache) the BiLSTM and our model's candidates, choose on validation actors, ship: notebook 03
 
@@ -86,7 +91,7 @@ evaluate: $(REPORTS)/04_evaluation.html ## Evaluate, write reports/metrics.json 
 
 # The front page: headline numbers from metrics.json, timings from the executed notebooks.
 $(REPORTS)/index.html: $(EXECUTED) $(TEMPLATES) \
-  $(addprefix $(PKG)/,report.py evaluation.py plan.py training_cache.py environment.py)
+  $(addprefix $(PKG)/,report.py evaluation.py encoder_evaluation.py plan.py training_cache.py environment.py)
 	$(PY) -m ser.report $(REPORTS)
 
 report: $(PAGES) $(REPORTS)/index.html ## Execute every notebook and render the HTML report (reports/index.html)

@@ -35,40 +35,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from ser.encoder_states import load_encoder_states
-from ser.own_data import fit_with_base, load_base, read_corpus, train_own_model
-from ser.scoring import unweighted_accuracy
+from ser.learning_curve import learning_curve
+from ser.own_data import load_base, read_corpus, train_own_model
 from ser.tess import tess_root
-
-CURVE = (5, 10, 20, 50, None)
-
-
-def learning_curve(states, corpus, base, seed: int) -> dict:
-    """UA on the other speaker, mean of both directions, per clips-per-label budget."""
-    labels = corpus.labels
-    truth = corpus.clips["label"].to_numpy()
-    speakers = corpus.clips["speaker"].to_numpy()
-    rng = np.random.default_rng(seed)
-    rows = {}
-    for budget in CURVE:
-        scores = {"alone": [], "--base ravdess": []}
-        for speaker in sorted(set(speakers)):
-            train = np.flatnonzero(speakers == speaker)
-            test = np.flatnonzero(speakers != speaker)
-            if budget is not None:
-                train = np.concatenate([
-                    rng.choice(train[truth[train] == label], budget, replace=False) for label in labels
-                ])  # fmt: skip
-            for name, with_base in (("alone", None), ("--base ravdess", base)):
-                if name != "alone" and base is None:
-                    continue
-                head = fit_with_base("linear_all", states[train], truth[train], labels, with_base,
-                                     seed=seed)  # fmt: skip
-                scores[name].append(unweighted_accuracy(truth[test], head.predict(states[test])))
-        rows[budget or "all"] = {k: float(np.mean(v)) for k, v in scores.items() if v}
-    return rows
 
 
 def main() -> None:
@@ -103,11 +73,7 @@ def main() -> None:
             corpus.clips, cache_dir=Path(scratch) / "cache", progress=False
         )
     print("learning curve (UA on the other speaker, mean of both directions):")
-    for budget, scores in learning_curve(states.states, corpus, base, args.seed).items():
-        print(
-            f"  {budget!s:>4} clips per label: "
-            + ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
-        )
+    print(learning_curve(states.states, corpus, base, seed=args.seed).round(3).to_string())
 
 
 if __name__ == "__main__":

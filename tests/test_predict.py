@@ -297,24 +297,26 @@ def test_cli_help_documents_the_options():
         assert words in result.stdout
 
 
-def test_committed_model_reproduces_its_held_out_metrics(ravdess_root):
-    """Re-evaluating models/ on its held-out actors gives the shipped block of metrics.json."""
+@pytest.mark.parametrize("folder", ["models", "models/cnn"])
+def test_committed_model_reproduces_its_held_out_metrics(ravdess_root, folder):
+    """Re-evaluating models/ (the shipped model, through the predictor if it is ONNX only) and
+    models/cnn/ on their held-out actors gives their blocks of metrics.json."""
     from ser.dataset import build_index
     from ser.evaluation import Metrics
     from ser.features import load_features
-    from ser.results import evaluate_shipped_model
+    from ser.results import evaluate_shipped
 
     metrics_path = PROJECT_ROOT / "reports" / "metrics.json"
-    if not metrics_path.exists():
-        pytest.skip("no committed reports/metrics.json yet")
-    expected = Metrics.read(metrics_path).shipped
+    if not metrics_path.exists() or not (PROJECT_ROOT / folder / "labels.json").exists():
+        pytest.skip("no committed report or model yet")
+    metrics = Metrics.read(metrics_path)
+    expected = metrics.shipped if folder == "models" else metrics.cnn_check
     index = build_index(ravdess_root)
     # only the held-out actors' clips: what the check needs, without extracting all 1440
     index = index[index["actor"].isin(expected.scores.test_actors)].reset_index(drop=True)
-    kind = read_metadata(PROJECT_ROOT / "models")["spec"]["features"]
-    found = evaluate_shipped_model(
-        index, load_features(index, (kind,), progress=False), PROJECT_ROOT / "models"
-    )  # only the shipped model's feature kind
+    spec = read_metadata(PROJECT_ROOT / folder).get("spec")
+    features = load_features(index, (spec["features"],), progress=False) if spec else {}
+    found = evaluate_shipped(index, features, PROJECT_ROOT / folder)
     assert found.model == expected.model
     assert found.scores.test_actors == expected.scores.test_actors == [1, 11, 20, 21]
     for key in ("accuracy", "uar", "macro_f1"):
@@ -323,9 +325,11 @@ def test_committed_model_reproduces_its_held_out_metrics(ravdess_root):
 
 def test_committed_onnx_export_equals_the_keras_model():
     """The runtime the demo and the CLI use gives Keras' probabilities on the bundled samples."""
-    from ser.artifacts import ONNX_FILE, load_model
+    from ser.artifacts import MODEL_FILE, ONNX_FILE, load_model
 
     models = PROJECT_ROOT / "models"
+    if not (models / MODEL_FILE).exists():  # the shipped model is the encoder's: the CNN's
+        models = models / "cnn"
     if not (models / ONNX_FILE).exists():
         pytest.skip("no committed ONNX export yet")
     runtime = Predictor(models)

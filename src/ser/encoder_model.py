@@ -119,3 +119,23 @@ def export_encoder_model(head_model, folder: Path, weights) -> Path:
     path = Path(folder) / ONNX_FILE
     onnx.save(joined, str(path))
     return path
+
+
+def encoder_metadata(weights) -> dict:
+    """What ``labels.json`` says of an encoder model's input: its features, its front end and
+    the encoder's origin and licence."""
+    from dataclasses import asdict
+
+    from ser.encoder_states import DEFAULT_FRONT, weights_digest
+    from ser.features import FeatureParams
+
+    return {
+        "features": asdict(FeatureParams.of("whisper")),
+        "front_end": asdict(DEFAULT_FRONT),
+        "encoder": {
+            "weights_sha256": weights_digest(weights.folder),
+            "layers": weights.n_layers,
+            "width": weights.width,
+            "origin": "OpenAI Whisper (MIT licence), converted to CTranslate2",
+        },
+    }

@@ -191,6 +191,10 @@ class Metrics:
     tess: dict = field(default_factory=dict)  # ser.tess.TessResult.record(); empty without TESS_DIR
     random_model: str = ""  # the random split's own model (chosen on its validation clips)
     random_selection: list[dict] = field(default_factory=list)  # its candidates' validation UA
+    # The pretrained-encoder family (ser.encoder_evaluation.EncoderResult), and the CNN's own
+    # model re-checked from disk when the shipped model is the encoder's.
+    encoder: object = None
+    cnn_check: ShippedResult | None = None
 
     @property
     def members(self) -> int:
@@ -208,6 +212,8 @@ class Metrics:
 
     @classmethod
     def read(cls, path: Path) -> Metrics:
+        from ser.encoder_evaluation import EncoderResult
+
         record = json.loads(Path(path).read_text())
         return cls(
             {n: ModelResult.from_dict(m) for n, m in record["models"].items()}, record["ours"],
@@ -217,6 +223,8 @@ class Metrics:
             record.get("robustness", {}), record.get("clean_choice", ""),
             record.get("robustness_selection", []), record.get("tess", {}),
             record.get("random_model", ""), record.get("random_selection", []),
+            EncoderResult.from_dict(record["encoder"]) if record.get("encoder") else None,
+            ShippedResult.from_dict(record["cnn_check"]) if record.get("cnn_check") else None,
         )  # fmt: skip
 
     def si(self, name: str) -> ProtocolResult:
@@ -287,7 +295,7 @@ def _mean_std(result: ProtocolResult, key: str) -> str:
 
 
 def comparison_table(
-    metrics: Metrics, roles=("ours", RANDOM_ROLE, "reference", "baseline")
+    metrics: Metrics, roles=("encoder", "ours", RANDOM_ROLE, "reference", "baseline")
 ) -> pd.DataFrame:
     """UA, accuracy and macro-F1 of each model per protocol (mean ± std over folds)."""
     rows = []
@@ -430,7 +438,9 @@ def target_rows(metrics: Metrics) -> list[dict]:
             rows.append({"model": metrics.ours, "target": target, "value": value,
                          "threshold": TRAINING_MINUTES_TARGET,
                          "result": "pass" if value <= TRAINING_MINUTES_TARGET else "fail"})  # fmt: skip
-    return rows
+    from ser.encoder_evaluation import target_rows as encoder_target_rows
+
+    return [*encoder_target_rows(metrics), *rows]
 
 
 def targets_table(metrics: Metrics) -> pd.DataFrame:

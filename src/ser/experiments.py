@@ -1,25 +1,20 @@
 """What notebook 03 runs, and the decisions it makes: trainings, selection, shipping.
 
 1. The original BiLSTM under both protocols (the reference row).
-2. Every candidate of our model on the six speaker-independent folds. Each is
-   scored on its folds' *validation* actors (two training actors per fold).
-3. The winner on clean validation clips (the highest mean validation UA); test
-   actors play no part in the choice.
-4. The robustness stage: the winner with and without channel augmentation,
-   judged on validation actors under damage. Its winner is the recipe.
-5. The recipe again with more seeds, and under the random split; the seed
-   ensemble if validation actors prefer it. Its fold-1 model ships.
+2. The from-scratch CNN's recipe under both protocols, scored on each fold's
+   *validation* actors (two training actors per fold); test actors play no part
+   in any choice. Its fold-1 model is written for notebook 04's checks.
+3. The pretrained-encoder family (:mod:`ser.encoder_family`), whose selection
+   table also holds the CNN's validation row: the winner ships.
 
 Every training goes through the training cache (:mod:`ser.training_cache`):
 a training whose key is already there is reused, so a re-run trains only what
-changed. Test predictions of every candidate are kept too: notebook 04 shows
-them as an ablation, after the choice.
+changed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -35,13 +30,11 @@ from ser.environment import cpu_name, git_commit
 from ser.features import FeatureParams
 from ser.plan import (
     BILSTM,
-    CANDIDATES,
     CNN,
+    CNN_RECIPE,
     ENSEMBLE_SUFFIX,
     SPECS,
     Plan,
-    random_split_candidates,
-    robust_variants,
 )  # fmt: skip
 from ser.runs import ProtocolRun, average_runs, clear_runs, save_run, write_trainings
 from ser.scoring import paired_standard_error, ua_per_fold
@@ -147,11 +140,15 @@ def train_reference(session: Session) -> dict[str, ProtocolRun]:
     }
 
 
-def train_candidates(session: Session) -> dict[str, ProtocolRun]:
-    """Every candidate on the speaker-independent folds, seed ``plan.seed``."""
+def train_cnn(session: Session) -> dict[str, ProtocolRun]:
+    """The from-scratch CNN's recipe (:data:`ser.plan.CNN_RECIPE`) under both protocols, with
+    the plan's seeds: ``{protocol: run of seed plan.seed}``."""
+    for protocol in ("speaker_independent", "random"):
+        for seed in session.plan.seeds_for(protocol):
+            session.train(CNN_RECIPE.name, protocol, seed)
     return {
-        spec.name: session.train(spec.name, "speaker_independent", session.plan.seed)
-        for spec in CANDIDATES
+        protocol: session.train(CNN_RECIPE.name, protocol, session.plan.seed)
+        for protocol in ("speaker_independent", "random")
     }
 
 
@@ -211,141 +208,6 @@ def choose(table: pd.DataFrame, score: str = "validation UA") -> str:
     if simpler.empty:
         return best
     return str(simpler.sort_values(INGREDIENTS, kind="stable").index[0])
-
-
-def train_robust_variants(clean_choice: str, session: Session) -> list[ProtocolRun]:
-    """The clean choice's augmentation variants (:func:`ser.plan.robust_variants`), on the
-    speaker-independent folds."""
-    return [
-        session.train(variant.name, "speaker_independent", session.plan.seed)
-        for variant in robust_variants(SPECS[clean_choice])
-    ]
-
-
-# Bump when the robustness conditions or how they are scored change (ser.robustness).
-ROBUSTNESS_SCORES_VERSION = 2  # 2: each clip damaged by its own seeded generator
-
-
-def validation_robustness(names: list[str], session: Session) -> pd.DataFrame:
-    """UA of each fold's model of ``names`` on its *validation* actors under every robustness
-    condition (babble from its training actors): one row per model and fold.
-
-    Each fold's validation clips are damaged once and every model is scored on them; the
-    scores are kept in each training's cache entry, so a re-run with the same trainings
-    scores nothing.
-    """
-    index, plan = session.index, session.plan
-    actors = index["actor"].to_numpy()
-    rows = []
-    for split in protocol_splits(index, "speaker_independent", plan.seed, folds=plan.folds):
-        ingredients = {
-            "validation_actors": sorted(int(a) for a in set(actors[split.validation])),
-            "babble_actors": sorted(int(a) for a in set(actors[split.train])),
-            "seed": plan.seed + split.fold, "version": ROBUSTNESS_SCORES_VERSION,
-        }  # fmt: skip
-        damaged = {}  # feature kind -> the fold's damaged validation clips, made when needed
-        for name in names:
-            training = session.training(name, split.fold, plan.seed)
-            scores = session.cache.derived(
-                training.key, "validation_robustness", ingredients,
-                functools.partial(_robustness_scores, name, training, index, ingredients, damaged),
-            )  # fmt: skip
-            rows.append({"model": name, "fold": split.fold, **scores.iloc[0].to_dict()})
-    order = {name: i for i, name in enumerate(names)}
-    return pd.DataFrame(rows).sort_values(["model", "fold"], key=lambda c: c.map(order)
-                                          if c.name == "model" else c, ignore_index=True)  # fmt: skip
-
-
-def _robustness_scores(
-    name: str, training: Training, index, ingredients: dict, damaged: dict
-) -> pd.DataFrame:  # fmt: skip
-    """One training's validation UA under every robustness condition, as a one-row table."""
-    from ser.predict import ModelPredictor
-    from ser.robustness import damage_clips, score
-
-    spec = SPECS[name]
-    predictor = ModelPredictor(training.load_model(), FeatureParams.of(spec.features))
-    if spec.features not in damaged:
-        progress(f"validation actors {ingredients['validation_actors']} under the robustness "
-                 "conditions")  # fmt: skip
-        damaged[spec.features] = damage_clips(
-            predictor, index, ingredients["validation_actors"], ingredients["babble_actors"],
-            seed=ingredients["seed"], progress=False,
-        )  # fmt: skip
-    table, _ = score(predictor, damaged[spec.features])
-    return table[["UA"]].T.reset_index(drop=True)
-
-
-DAMAGED_COLUMN = "mean of damaged"
-ROBUSTNESS_COLUMN = "score: clean and damaged, half each"
-ROBUSTNESS_RULE = (
-    "of the chosen candidate and its augmentation variants, the one with the highest "
-    "validation score, where clean UA and the mean UA over the damaged conditions count half "
-    f"each (clean speech stays the first purpose), {NOISE_RULE}"
-)
-
-
-def robustness_selection_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Validation UA per condition (mean over folds), the damaged conditions' mean and the
-    score of :data:`ROBUSTNESS_RULE`, one row per model, with the noise of the judge."""
-    scored = frame.copy()
-    scored[DAMAGED_COLUMN] = scored.drop(columns=["model", "fold", "clean"]).mean(axis=1)
-    scored[ROBUSTNESS_COLUMN] = (scored["clean"] + scored[DAMAGED_COLUMN]) / 2
-    table = scored.drop(columns="fold").groupby("model", sort=False).mean()
-    per_fold = {
-        name: part.sort_values("fold")[ROBUSTNESS_COLUMN].tolist()
-        for name, part in scored.groupby("model", sort=False)
-    }
-    return with_noise(table, per_fold, ROBUSTNESS_COLUMN)
-
-
-def choose_robust(table: pd.DataFrame) -> str:
-    """The rule (:data:`ROBUSTNESS_RULE`): the highest score, clean and damaged UA half each,
-    unless the simpler model is within the noise."""
-    return choose(table, ROBUSTNESS_COLUMN)
-
-
-def train_final(recipe: str, session: Session) -> list[ProtocolRun]:
-    """The recipe with every seed on the speaker-independent folds (``plan.seed``'s run is
-    the candidate run, reused)."""
-    return [session.train(recipe, "speaker_independent", seed) for seed in session.plan.seeds]
-
-
-RANDOM_RULE = (
-    "of the speaker-independent recipe, the clean candidates and the clean candidates trained "
-    "longer, the one with the highest UA on the random split's validation clips (10% of its "
-    f"training clips, stratified), seed `seed`, {NOISE_RULE}"
-)
-
-
-def train_random_candidates(recipe: str, session: Session) -> dict[str, ProtocolRun]:
-    """The random split's candidates (:func:`ser.plan.random_split_candidates`), seed ``plan.seed``."""
-    return {
-        name: session.train(name, "random", session.plan.seed)
-        for name in random_split_candidates(recipe)
-    }
-
-
-def random_selection_table(runs: dict[str, ProtocolRun]) -> pd.DataFrame:
-    """Validation UA of each random-split candidate (its validation clips only; no test data)."""
-    rows = [
-        {"candidate": name, "what changes": SPECS[name].description or "—",
-         "validation UA": float(run.validation_uar[0]),
-         "validation clips": int(len(run.validation))}
-        for name, run in runs.items()
-    ]  # fmt: skip
-    per_clip = {  # right or wrong on each validation clip, in one clip order for every candidate
-        name: run.validation.sort_values("clip_id").eval("emotion == predicted").astype(float)
-        for name, run in runs.items()
-    }  # fmt: skip
-    return with_noise(pd.DataFrame(rows).set_index("candidate"), per_clip, "validation UA")
-
-
-def train_random_final(random_recipe: str, session: Session) -> list[ProtocolRun]:
-    """The random split's choice with every seed (``plan.seed``'s run is the candidate run)."""
-    return [
-        session.train(random_recipe, "random", seed) for seed in session.plan.seeds_for("random")
-    ]
 
 
 def ensemble_table(
@@ -471,19 +333,10 @@ def timing_table(runs: list[ProtocolRun]) -> pd.DataFrame:
 SELECTION_FILE = "selection.json"
 
 
-def record_selection(
-    selection: pd.DataFrame, clean_choice: str, ensemble: bool, runs_dir: Path,
-    robustness: pd.DataFrame | None = None, recipe: str | None = None,
-    random_selection: pd.DataFrame | None = None, random_ensemble: bool = False,
-) -> Path:  # fmt: skip
-    """Write the selection tables (validation scores only) and the choices, for notebook 04.
+def record_selection(selection: pd.DataFrame, recipe: str, ensemble: bool, runs_dir: Path) -> Path:
+    """Write the CNN's validation table (validation scores only) and its recipe, for notebook 04.
 
-    ``clean_choice`` won on clean validation clips; ``recipe`` (default ``clean_choice``)
-    won the robustness stage (``robustness``: :func:`robustness_selection_table`): it is
-    what our model is trained with, and what ships. ``random_selection``
-    (:func:`random_selection_table`) is the random split's own choice, and
-    ``random_ensemble`` whether its seeds are averaged (:data:`ENSEMBLE_RULE`, on its
-    validation clips).
+    ``ensemble`` is whether its seeds are averaged (:data:`ENSEMBLE_RULE`).
     """
     rows = [
         {"candidate": name, "description": SPECS[name].description,
@@ -491,25 +344,8 @@ def record_selection(
          "validation_uar_std": float(row["± std over folds"])}
         for name, row in selection.iterrows()
     ]  # fmt: skip
-    record = {"recipe": recipe or clean_choice, "clean_choice": clean_choice,
-              "rule": SELECTION_RULE, "candidates": rows, "ensemble": bool(ensemble),
-              "ensemble_rule": ENSEMBLE_RULE}  # fmt: skip
-    if robustness is not None:
-        record["robustness_rule"] = ROBUSTNESS_RULE
-        record["robustness"] = [
-            {"model": name, **{k: float(v) for k, v in row.items()}}
-            for name, row in robustness.iterrows()
-        ]  # fmt: skip
-    if random_selection is not None:
-        record["random_recipe"] = random_recipe = choose(random_selection)
-        record["random_rule"] = RANDOM_RULE
-        record["random_ensemble"] = bool(random_ensemble)
-        record["random_candidates"] = [
-            {"candidate": name, "validation_uar": float(row["validation UA"]),
-             "behind_the_best": float(row[BEHIND]), "noise": float(row[NOISE]),
-             "ingredients": int(row[INGREDIENTS]), "chosen": name == random_recipe}
-            for name, row in random_selection.iterrows()
-        ]  # fmt: skip
+    record = {"recipe": recipe, "clean_choice": recipe, "rule": SELECTION_RULE,
+              "candidates": rows, "ensemble": bool(ensemble), "ensemble_rule": ENSEMBLE_RULE}  # fmt: skip
     return artifacts.write_record(record, runs_dir, SELECTION_FILE)
 
 

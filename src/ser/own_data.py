@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,12 @@ class Corpus:
     @property
     def has_speakers(self) -> bool:
         return self.clips["speaker"].notna().all()
+
+    def head(self, n: int) -> Corpus:
+        """The first ``n`` clips of each speaker and label (a smoke run's corpus)."""
+        keys = ["speaker", "label"] if self.has_speakers else ["label"]
+        clips = self.clips.groupby(keys, sort=False).head(n).reset_index(drop=True)
+        return Corpus(clips, self.source, self.skipped)
 
     def summary(self) -> dict:
         return {
@@ -411,9 +417,7 @@ def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head
     from ser.artifacts import LABELS_FILE, ONNX_FILE
     from ser.calibration import calibrate, expected_calibration_error
     from ser.encoder import load_encoder_weights
-    from ser.encoder_model import export_encoder_model, head_as_keras
-    from ser.encoder_states import DEFAULT_FRONT
-    from ser.features import FeatureParams
+    from ser.encoder_model import encoder_metadata, export_encoder_model, head_as_keras
 
     targets = np.array([cv.labels.index(t) for t in cv.truth])
     calibration = calibrate(cv.probabilities, targets,
@@ -430,14 +434,7 @@ def _write_model(states, corpus: Corpus, cv: CrossValidation, out: Path, *, head
         "description": f"Whisper {weights.folder.name} encoder (every layer, mean and std over time) "
         f"with the head {head!r}, trained on {corpus.source}"
         + (f" and the {base.name} clips of the labels it shares" if base is not None else ""),
-        "features": asdict(FeatureParams.of("whisper")),
-        "front_end": asdict(DEFAULT_FRONT),
-        "encoder": {
-            "folder": str(weights.folder),
-            "layers": weights.n_layers,
-            "width": weights.width,
-            "origin": "OpenAI Whisper (MIT licence), converted to CTranslate2",
-        },  # fmt: skip
+        **encoder_metadata(weights),
         "calibration": calibration.as_dict(),
         "cross_validation": {
             "grouped_by": cv.grouped_by,
@@ -486,7 +483,7 @@ def _model_card(metadata: dict, cv: CrossValidation) -> str:
         "",
         "## Encoder",
         f"- {metadata['encoder']['origin']}; {metadata['encoder']['layers']} layers of width "
-        f"{metadata['encoder']['width']}, from {metadata['encoder']['folder']}",
+        f"{metadata['encoder']['width']}, weights SHA-256 {metadata['encoder']['weights_sha256'][:16]}…",
         "",
     ]
     return "\n".join(lines)

@@ -84,11 +84,8 @@ def robust_variants(spec: ModelSpec) -> list[ModelSpec]:
     ]  # fmt: skip
 
 
-# The random split (speaker-dependent: its test actors speak in training) is also offered
-# longer training. On its validation clips (seed 42, bench/explore_models.py --protocol
-# random) 100 epochs gave UA 0.838 against 0.781 for 60 with SpecAugment, and 0.822
-# against 0.805 without it, both within the judge's noise (about 4 points); twice the
-# channels gave 0.807 for twice the cost, and is not offered.
+# The random split is also offered longer training (its candidates in earlier runs; kept
+# so that their saved runs still read).
 LONG_EPOCHS = 100
 RANDOM_SPLIT_EXTRAS: tuple[ModelSpec, ...] = tuple(
     spec.with_changes(f"{spec.name}_long", f"{spec.description or 'the reference design'}; "
@@ -96,14 +93,12 @@ RANDOM_SPLIT_EXTRAS: tuple[ModelSpec, ...] = tuple(
     for spec in CANDIDATES
 )  # fmt: skip
 
-
-def random_split_candidates(recipe: str) -> list[str]:
-    """What the random split (the original protocol, speaker-dependent) chooses from, on its
-    own validation clips: the speaker-independent recipe, the clean candidates, and the
-    clean candidates trained longer."""
-    names = [recipe, *(spec.name for spec in (*CANDIDATES, *RANDOM_SPLIT_EXTRAS))]
-    return list(dict.fromkeys(names))
-
+# The from-scratch CNN's recipe: the clean candidate with channel and waveform augmentation
+# and a class-balanced loss, chosen on validation actors by the runs that compared them
+# (bench/explore_generalisation.py and the report of commit ff91a25). With the pretrained
+# encoder as the shipped family, the report trains this recipe alone (issue 27: a training
+# stays in the plan only if a number or a choice of the report depends on it).
+CNN_RECIPE = robust_variants(CANDIDATES[0])[-1]
 
 SPECS = {
     spec.name: spec
@@ -112,14 +107,11 @@ SPECS = {
         *RANDOM_SPLIT_EXTRAS,
     )
 }  # fmt: skip
-# Seeds per model, sized on validation clips (bench/ensemble_size.py, from the committed
-# run at commit b2fc1f0, three seeds): averaging two seeds' probabilities gave mean
-# validation UA 0.680 (speaker-independent, six folds) and 0.846 (random split) over
-# the three pairs, three seeds 0.678 and 0.838; one seed 0.653 and 0.803.
-N_SEEDS = 2
-# The random split's model is cheap (about a minute a training) and is reported as mean ±
-# std over its seeds, so it gets one more (issue 15: at least three).
-N_RANDOM_SPLIT_SEEDS = 3
+# One seed per model: the seed ensemble lifted the CNN's validation UA by about 3 points
+# (bench/ensemble_size.py) for twice the training time, and the CNN is no longer the
+# shipped family; the one-hour budget of the report goes to the comparison instead.
+N_SEEDS = 1
+N_RANDOM_SPLIT_SEEDS = 1
 QUICK_EPOCHS = 2
 QUICK_FOLDS = (1, 2)
 
@@ -186,7 +178,12 @@ def describe_plan(plan: dict) -> str:
 MODEL_NAMES = {
     BILSTM.name: "the original BiLSTM",
     CNN.name: "CNN (reference design)",
-    "cnn_no_augmentation": "CNN without augmentation",
+    "cnn_no_augmentation": "CNN without SpecAugment",
+    # the pretrained-encoder family (ser.encoder_family)
+    "whisper_last_layer": "Whisper encoder, last layer, linear head",
+    "whisper_layer_2": "Whisper encoder, second block, linear head",
+    "whisper_all_layers": "Whisper encoder, every layer, linear head",
+    "whisper_all_layers_bank": "Whisper encoder, every layer, linear head, waveform bank",
 }
 ENSEMBLE_SUFFIX = "_ensemble"
 RANDOM_SPLIT_SUFFIX = "_random_split"  # the random split's own model, in metrics.json

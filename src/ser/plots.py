@@ -338,3 +338,19 @@ def plot_timeline(samples: np.ndarray, sample_rate: int, timeline: list, labels:
                 title="emotion over time (one point per analysis window)")  # fmt: skip
     prob_ax.legend(ncol=5, fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.3))
     return fig
+
+
+def plot_learning_curve(table: pd.DataFrame, chance: float) -> plt.Figure:
+    """UA on the held-out speaker against clips per label, one line per column of ``table``."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    positions = np.arange(len(table))
+    for column in table.columns:
+        ax.plot(positions, table[column], marker="o", label=column)
+    ax.axhline(chance, color="grey", linestyle=":", label="chance")
+    ax.set_xticks(positions, [str(i) for i in table.index])
+    ax.set_xlabel("clips per label (training speakers)")
+    ax.set_ylabel("UA on the held-out speaker")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    fig.tight_layout()
+    return fig

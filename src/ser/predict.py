@@ -102,6 +102,9 @@ def window_starts(
     return starts
 
 
+BATCH_WINDOWS = 64
+
+
 class Predictor:
     """The shipped model (ONNX) with its labels, feature parameters and calibration, loaded once."""
 
@@ -174,9 +177,13 @@ class Predictor:
         return np.stack([feature_matrix(samples[s : s + window], self.params) for s in starts])
 
     def window_probabilities(self, windows: np.ndarray) -> np.ndarray:
-        """Class probabilities per window, ``(windows, classes)``, from feature matrices."""
+        """Class probabilities per window, ``(windows, classes)``, from feature matrices, in
+        batches of :data:`BATCH_WINDOWS` (an encoder's attention grows with the batch)."""
         windows = np.asarray(windows, dtype=np.float32)
-        return self.session.run(None, {self.input_name: windows})[0]
+        return np.concatenate([
+            self.session.run(None, {self.input_name: windows[start : start + BATCH_WINDOWS]})[0]
+            for start in range(0, max(len(windows), 1), BATCH_WINDOWS)
+        ])  # fmt: skip
 
     def calibrated(self, probabilities: np.ndarray) -> np.ndarray:
         """Probabilities after the model's temperature (unchanged if it has none)."""

@@ -40,6 +40,7 @@ from ser.evaluation import (
     target_rows,
     top_confusions,
 )  # fmt: skip
+from ser.plan import MODEL_NAMES as PLAN_MODEL_NAMES
 from ser.plan import RANDOM_SPLIT_SUFFIX, Plan, describe_plan
 from ser.plan import model_name as plan_model_name
 from ser.runs import read_trainings
@@ -89,9 +90,11 @@ def _percent(value: float) -> str:
 
 def model_name(metrics: Metrics, name: str) -> str:
     """A model's name in words: our specs from :func:`ser.plan.model_name`, the baselines'
-    from :data:`BASELINE_LABELS`."""
+    from :data:`BASELINE_LABELS`, the encoder heads' from :data:`ser.plan.MODEL_NAMES`."""
     if name in BASELINE_LABELS:
         return BASELINE_LABELS[name]
+    if name in PLAN_MODEL_NAMES:
+        return PLAN_MODEL_NAMES[name]
     if name == metrics.ours:
         return plan_model_name(name, metrics.members)
     protocol = "random" if name.endswith(RANDOM_SPLIT_SUFFIX) else "speaker_independent"
@@ -104,9 +107,10 @@ def abstract(metrics: Metrics | None) -> list[str]:
     if metrics is None:
         return ["No metrics yet: run make report."]
     ours, ref = metrics.si(metrics.ours), metrics.si(metrics.reference)
-    parts = [
+    parts = encoder_sentences(metrics)
+    parts += [
         f"On speakers it never heard ({len(ours.folds)} EmoBox folds of "
-        f"{len(ours.folds[0].test_actors)} held-out actors each), our model "
+        f"{len(ours.folds[0].test_actors)} held-out actors each), our from-scratch CNN "
         f"({model_name(metrics, metrics.ours)}) reaches an unweighted accuracy (UA: the share "
         f"of clips recognised, averaged over the emotions) of {_percent(ours.mean['uar'])} ± "
         f"{_percent(ours.std['uar'])} (mean ± std over folds; chance is {_percent(CHANCE_UA)}), "
@@ -157,12 +161,15 @@ def abstract(metrics: Metrics | None) -> list[str]:
         )
     rows = target_rows(metrics)
     passed = sum(row["result"] == "pass" for row in rows)
+    shipped_family = {shipped_name(metrics)} | (
+        {metrics.encoder.model, metrics.encoder.shipped} if metrics.encoder else set()
+    )
     failed = [
-        row["target"] for row in rows if row["result"] == "fail" and row["model"] == metrics.ours
+        row["target"] for row in rows if row["result"] == "fail" and row["model"] in shipped_family
     ]
     parts.append(
         f"{passed} of {len(rows)} targets pass"
-        + (f"; our model misses: {'; '.join(failed)}." if failed else ".")
+        + (f"; the shipped family misses: {'; '.join(failed)}." if failed else ".")
     )
     shipped = metrics.shipped
     parts.append(
@@ -178,6 +185,33 @@ def abstract(metrics: Metrics | None) -> list[str]:
     return parts
 
 
+def encoder_sentences(metrics: Metrics) -> list[str]:
+    """The pretrained encoder in plain words, its result and the family choice."""
+    encoder = metrics.encoder
+    if encoder is None:
+        return []
+    result = metrics.si(encoder.model)
+    shipped = shipped_name(metrics)
+    return [
+        "A pretrained speech encoder is a network that has already learned, from a very large "
+        "amount of speech, to turn sound into numbers that describe what is said and how; here "
+        "it is Whisper tiny.en (OpenAI, MIT licence), kept frozen, with only a small classifier "
+        "trained on top of every one of its layers.",
+        f"On speakers it never heard, {model_name(metrics, encoder.model)} reaches an "
+        f"unweighted accuracy (UA: the share of clips recognised, averaged over the emotions) of "
+        f"{_percent(result.mean['uar'])} ± {_percent(result.std['uar'])} (mean ± std over "
+        f"{len(result.folds)} folds; chance is {_percent(CHANCE_UA)}).",
+        f"Chosen on validation actors among every family: {model_name(metrics, shipped)}, "
+        "which ships"
+        + (
+            ": what the encoder learned from many voices carries over to new speakers better "
+            "than what a network trained from scratch on 1,440 clips can learn."
+            if shipped == encoder.model
+            else "."
+        ),
+    ]
+
+
 def shipped_robustness(metrics: Metrics) -> dict:
     """The shipped model's robustness rows (``metrics.json`` sorts the models by name)."""
     return next(rows for name, rows in metrics.robustness.items() if name.startswith("shipped"))
@@ -186,7 +220,7 @@ def shipped_robustness(metrics: Metrics) -> dict:
 def trust_sentences(metrics: Metrics) -> list[str]:
     """Calibration and robustness in the abstract (nothing for metrics without them)."""
     parts = []
-    c = metrics.calibration
+    c = shipped_calibration(metrics)
     if c:
         parts.append(
             f"Calibrated on validation actors, its probabilities' expected calibration error on "
@@ -219,7 +253,7 @@ def comparison_rows(metrics: Metrics) -> pd.DataFrame:
         if model.role == "ablation":
             continue
         for protocol, result in model.protocols.items():
-            rows.append({"model": name, "protocol": protocol.replace("_", "-"),
+            rows.append({"model": model_name(metrics, name), "protocol": protocol.replace("_", "-"),
                          "uar": result.mean["uar"], "std": result.std["uar"]})  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -263,19 +297,47 @@ def svm_c_table(metrics: Metrics) -> pd.DataFrame:
     return pd.DataFrame(rows).pivot(index="protocol", columns="split", values="C")
 
 
+def shipped_name(metrics: Metrics) -> str:
+    """The name in ``metrics.models`` of the shipped model's family row."""
+    if metrics.encoder is None or metrics.encoder.shipped not in metrics.models:
+        return metrics.ours
+    return metrics.encoder.shipped
+
+
+def shipped_calibration(metrics: Metrics) -> dict:
+    """Held-out calibration of the shipped model's family."""
+    encoder = metrics.encoder
+    if encoder is not None and encoder.shipped == encoder.model:
+        return encoder.calibration
+    return metrics.calibration
+
+
+def family_selection_table(metrics: Metrics) -> pd.DataFrame:
+    """Notebook 03's family table (validation actors only), as ``metrics.json`` keeps it."""
+    table = pd.DataFrame(metrics.encoder.selection).set_index("candidate")
+    return table.drop(columns=["what it is"])
+
+
 def shipped_table(metrics: Metrics) -> pd.DataFrame:
-    """The shipped model's held-out scores next to its cross-validated numbers."""
-    shipped, si = metrics.shipped, metrics.si(metrics.ours)
-    rows = [
-        {"": f"shipped model on actors {', '.join(map(str, shipped.scores.test_actors))}",
-         **{k: round(getattr(shipped.scores, k), 3) for k in HEADLINE}},
-        {"": f"{metrics.ours}, mean over {len(si.folds)} folds",
-         **{k: round(si.mean[k], 3) for k in HEADLINE}},
-    ]  # fmt: skip
-    table = pd.DataFrame(rows).set_index("")
-    if shipped.onnx_max_difference is not None:
-        table["ONNX vs Keras, largest difference"] = [f"{shipped.onnx_max_difference:.1e}", ""]
-    return table
+    """The shipped model's (and the CNN's own model's) held-out scores next to their
+    cross-validated numbers."""
+    rows = []
+    for label, checked, name in (
+        ("shipped model", metrics.shipped, shipped_name(metrics)),
+        ("the CNN's own model", metrics.cnn_check, metrics.ours),
+    ):
+        if checked is None or (label != "shipped model" and name == shipped_name(metrics)):
+            continue
+        si = metrics.si(name)
+        difference = checked.onnx_max_difference
+        rows += [
+            {"": f"{label} on actors {', '.join(map(str, checked.scores.test_actors))}",
+             **{k: round(getattr(checked.scores, k), 3) for k in HEADLINE},
+             "ONNX vs Keras, largest difference": f"{difference:.1e}" if difference else ""},
+            {"": f"{name}, mean over {len(si.folds)} folds",
+             **{k: round(si.mean[k], 3) for k in HEADLINE}, "ONNX vs Keras, largest difference": ""},
+        ]  # fmt: skip
+    return pd.DataFrame(rows).set_index("")
 
 
 def discussion(metrics: Metrics, matrices: dict[str, pd.DataFrame], top: int = 3) -> str:
@@ -315,6 +377,17 @@ def discussion(metrics: Metrics, matrices: dict[str, pd.DataFrame], top: int = 3
 def model_card(metrics: Metrics) -> str:
     """The shipped model's card, in Markdown, every number read from ``metrics``."""
     shipped = metrics.shipped
+    encoder = metrics.encoder
+    if encoder is not None and encoder.shipped == encoder.model:
+        chosen = next(row for row in encoder.selection if row["candidate"] == encoder.shipped)
+        return render(
+            "model_card_encoder.md", shipped=shipped, si=metrics.si(encoder.model),
+            name=model_name(metrics, encoder.model),
+            description=metrics.models[encoder.model].description,
+            n_candidates=len(encoder.selection), rule=SELECTION_RULE_SHORT, chosen=chosen,
+            tess=encoder.tess, versions=metrics.versions, quick=bool(metrics.plan.get("quick")),
+            trust=trust_lines(metrics),
+        )  # fmt: skip
     seeds = shipped.seed if isinstance(shipped.seed, list) else [shipped.seed]
     return render(
         "model_card.md", shipped=shipped, si=metrics.si(metrics.ours),
@@ -339,7 +412,7 @@ SELECTION_RULE_SHORT = (
 def trust_lines(metrics: Metrics) -> list[str]:
     """The model card's calibration and robustness lines (none for older metrics)."""
     lines = []
-    c = metrics.calibration
+    c = shipped_calibration(metrics)
     if c:
         lines.append(
             f"Calibration: temperature scaling fitted on validation actors; held-out ECE "
@@ -372,11 +445,12 @@ def robustness_choice(metrics: Metrics) -> str:
     )
 
 
-def calibration_summary(metrics: Metrics, shipped_calibration: dict | None) -> str:
-    """What calibration changed on held-out actors, and what the shipped model uses."""
-    c = metrics.calibration
+def calibration_summary(metrics: Metrics, shipped_model_calibration: dict | None) -> str:
+    """What calibration changed on the shipped family's held-out actors, and what the shipped
+    model uses."""
+    c = shipped_calibration(metrics)
     text = (
-        f"On the held-out actors of the {len(c['temperature'])} folds, temperature scaling lowers "
+        f"On the held-out actors of the {len(c['temperature'])} folds, temperature scaling takes "
         f"the expected calibration error from **{c['ece_before']:.3f}** to **{c['ece_after']:.3f}** "
         f"(negative log-likelihood {c['nll_before']:.3f} → {c['nll_after']:.3f}); it never changes "
         f"the predicted emotion. Each fold's threshold is the lowest confidence at which that "
@@ -385,11 +459,11 @@ def calibration_summary(metrics: Metrics, shipped_calibration: dict | None) -> s
         f"**{c['answered_accuracy']:.3f}** (all clips: {c['accuracy']:.3f}); on the clips it calls "
         f"unsure it is right {c['unsure_accuracy']:.0%} of the time."
     )
-    if shipped_calibration:
+    if shipped_model_calibration:
+        used = shipped_model_calibration
         text += (
-            f" The shipped model uses temperature {shipped_calibration['temperature']:.3f} and "
-            f"threshold {shipped_calibration['threshold']:.3f}, fitted on its own "
-            f"{shipped_calibration['fitted_on']}."
+            f" The shipped model uses temperature {used['temperature']:.3f} and "
+            f"threshold {used['threshold']:.3f}, fitted on its own {used['fitted_on']}."
         )
     return text
 
@@ -407,14 +481,6 @@ def robustness_summary(table: pd.DataFrame) -> str:
             "Conditions that still cost it more than 15 points: "
             + ", ".join(f"{name} (−{value:.3f})" for name, value in worst.items())
             + "."
-        )
-    if len(table.columns) == 3:
-        before, after = table.columns[1], table.columns[2]
-        gain = (table[after] - table[before]).drop("clean")
-        text += (
-            f" Channel augmentation changed the single model's UA by {gain.mean():+.3f} on average "
-            f"over the damaged conditions (from {gain.min():+.3f} to {gain.max():+.3f}) and by "
-            f"{table.loc['clean', after] - table.loc['clean', before]:+.3f} on clean audio."
         )
     return text
 

@@ -15,6 +15,8 @@ import pandas as pd
 
 from ser import artifacts
 from ser.baselines import BASELINE_DESCRIPTIONS, baseline_predictions
+from ser.encoder_evaluation import family_result
+from ser.encoder_family import ENCODER_RUNS, FAMILY_FILE
 from ser.environment import versions
 from ser.evaluation import (
     RANDOM_ROLE,
@@ -26,21 +28,25 @@ from ser.evaluation import (
     summarise,
 )
 from ser.experiments import ensemble_name, read_selection
-from ser.features import FeatureParams
 from ser.plan import BILSTM, CANDIDATES, CNN, RANDOM_SPLIT_SUFFIX, SPECS, Plan, robust_variants
 from ser.runs import ProtocolRun, average_runs, load_run, run_folder
 from ser.splits import protocol_splits
 from ser.training import progress
-from ser.training_cache import TrainingCache
 
 
 def assemble_metrics(
-    index: pd.DataFrame, features: dict, plan: Plan, runs_dir: Path, models_dir: Path
+    index: pd.DataFrame,
+    features: dict,
+    plan: Plan,
+    runs_dir: Path,
+    models_dir: Path,
+    cnn_dir: Path | None = None,
 ) -> tuple[Metrics, dict[str, pd.DataFrame]]:
     """Score every saved run and the baselines; return the metrics and the predictions by model.
 
     Predictions are keyed ``"<model>/<protocol>"`` (the plan's seed), for the
-    per-class tables, confusion matrices and group accuracies.
+    per-class tables, confusion matrices and group accuracies. ``models_dir`` holds the
+    shipped model; ``cnn_dir`` the CNN's own model when the shipped one is the encoder's.
     """
     actors = dict(zip(index["clip_id"], index["actor"].astype(int), strict=True))
     selection = read_selection(runs_dir)
@@ -148,7 +154,15 @@ def assemble_metrics(
         for owner in owners:
             by_protocol = models[owner].notes.setdefault("training_seconds", {})
             by_protocol[protocol] = by_protocol.get(protocol, 0.0) + spent
-    shipped = evaluate_shipped_model(index, features, models_dir)
+    encoder = None
+    if (Path(runs_dir) / ENCODER_RUNS / FAMILY_FILE).exists():
+        encoder, result, frames = family_result(index, runs_dir)
+        models[result.name] = result
+        predictions.update({f"{result.name}/{p}": frame for p, frame in frames.items()})
+    shipped = evaluate_shipped(index, features, models_dir)
+    cnn_check = None
+    if cnn_dir is not None and Path(cnn_dir).exists():
+        cnn_check = evaluate_shipped(index, features, cnn_dir)
     metrics = Metrics(
         models=models, ours=ours, recipe=recipe, reference=BILSTM.name,
         selection=selection["candidates"],
@@ -156,6 +170,7 @@ def assemble_metrics(
         clean_choice=selection["clean_choice"],
         robustness_selection=selection.get("robustness", []), random_model=random_model,
         random_selection=selection.get("random_candidates", []),
+        encoder=encoder, cnn_check=cnn_check,
     )  # fmt: skip
     return metrics, predictions
 
@@ -182,39 +197,52 @@ def calibration_evaluation(plan: Plan, runs_dir: Path):
 
 
 def robustness_evaluation(
-    index: pd.DataFrame, plan: Plan, runs_dir: Path, models_dir: Path
+    index: pd.DataFrame, plan: Plan, runs_dir: Path, models_dir: Path, label: str = "shipped"
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """UA per robustness condition on the shipped fold's held-out actors.
-
-    Columns: the shipped model (ONNX, through the demo's predictor) and, when the
-    robustness stage chose channel augmentation, the single models (seed
-    ``plan.seed``) before and after it. Returns the UA table and each model's table.
-    """
-    from ser.predict import ModelPredictor, Predictor
+    """UA per robustness condition on the held-out actors of the model in ``models_dir`` (ONNX,
+    through the demo's predictor), as a one-column table named ``label: model``; and its table
+    of every measure."""
+    from ser.predict import Predictor
     from ser.robustness import damage_clips, score
 
-    selection = read_selection(runs_dir)
-    shipped = Predictor(models_dir)
-    predictors = {f"shipped: {shipped.metadata['model']}": shipped}
-    if selection["clean_choice"] != selection["recipe"]:
-        cache = TrainingCache()
-        for when, name in (("before", selection["clean_choice"]), ("after", selection["recipe"])):
-            run = load_run(runs_dir, name, "speaker_independent", plan.seed)
-            model = cache.entry(run.trainings[plan.shipped_fold]["key"]).load_model()
-            predictors[f"{when}: {name} (seed {plan.seed})"] = ModelPredictor(
-                model, FeatureParams.of(SPECS[name].features)
-            )
-    held_out, trained_on = (
-        shipped.metadata["held_out_actors"],
-        shipped.metadata["trained_on_actors"],
-    )
-    tables = {}
-    progress(f"robustness on held-out actors {held_out}")
-    damaged = damage_clips(shipped, index, held_out, trained_on, seed=plan.seed, progress=False)
-    for label, predictor in predictors.items():
-        assert predictor.params == shipped.params, "one set of damaged clips serves every model"
-        tables[label], _ = score(predictor, damaged)
-    return pd.DataFrame({label: table["UA"] for label, table in tables.items()}), tables
+    predictor = Predictor(models_dir)
+    name = f"{label}: {predictor.metadata['model']}"
+    held_out = predictor.metadata["held_out_actors"]
+    trained_on = predictor.metadata["trained_on_actors"]
+    progress(f"robustness of {name} on held-out actors {held_out}")
+    damaged = damage_clips(predictor, index, held_out, trained_on, seed=plan.seed, progress=False)
+    table, _ = score(predictor, damaged)
+    return pd.DataFrame({name: table["UA"]}), {name: table}
+
+
+def evaluate_shipped(index: pd.DataFrame, features: dict, model_dir: Path) -> ShippedResult:
+    """Re-score a model folder on the actors it never saw: a Keras model with its ONNX export,
+    or an encoder model (ONNX only) through the predictor, recording by recording."""
+    if (Path(model_dir) / artifacts.MODEL_FILE).exists():
+        return evaluate_shipped_model(index, features, model_dir)
+    return evaluate_shipped_onnx(index, model_dir)
+
+
+def evaluate_shipped_onnx(index: pd.DataFrame, model_dir: Path) -> ShippedResult:
+    """The ONNX model through :class:`ser.predict.Predictor` (what the demo and the command
+    line run) on every clip of its held-out actors."""
+    import onnx
+
+    from ser.predict import Predictor
+
+    predictor = Predictor(model_dir)
+    info = predictor.metadata
+    held_out = info["held_out_actors"]
+    clips = index[index["actor"].isin(held_out)]
+    progress(f"the shipped model on actors {held_out}, recording by recording")
+    predicted = [predictor.predict(path).emotion or "no speech found" for path in clips["path"]]
+    graph = onnx.load(str(Path(model_dir) / artifacts.ONNX_FILE)).graph
+    parameters = int(sum(np.prod(t.dims) for t in graph.initializer))
+    return ShippedResult(
+        model=info["model"], scores=summarise(clips["emotion"], predicted, test_actors=held_out),
+        trained_on_actors=info["trained_on_actors"], validation_actors=info["validation_actors"],
+        seed=info["seed"], epochs_trained=0, parameters=parameters, labels=predictor.labels,
+    )  # fmt: skip
 
 
 def evaluate_shipped_model(index: pd.DataFrame, features: dict, model_dir: Path) -> ShippedResult:

@@ -96,12 +96,18 @@ class TessResult:
 QUICK_CLIPS_PER_GROUP = 10  # per speaker and emotion, in a quick run
 
 
+def quick_subset(index: pd.DataFrame) -> pd.DataFrame:
+    """A smoke run's TESS: the first few clips of each speaker and emotion."""
+    return index.groupby(["speaker", "emotion"]).head(QUICK_CLIPS_PER_GROUP).reset_index(drop=True)
+
+
 def tess_evaluation(
     ravdess_index: pd.DataFrame, ravdess_features: dict, plan, runs_dir: Path, models_dir: Path,
-    root: Path,
+    root: Path, label: str, extra: dict[str, list[str]] | None = None,
 ) -> TessResult:  # fmt: skip
-    """The shipped model, the BiLSTM of the shipped fold (seed ``plan.seed``) and the
-    baselines fitted on that fold's RAVDESS actors, each scored on every TESS clip."""
+    """The model of ``models_dir`` (named ``label``), the BiLSTM of the shipped fold (seed
+    ``plan.seed``) and the baselines fitted on that fold's RAVDESS actors, each scored on every
+    TESS clip; ``extra`` adds other models' answers (in :func:`tess_index` order)."""
     from ser.baselines import baseline_inputs, class_scores, fit_baselines
     from ser.features import load_features
     from ser.plan import BILSTM, SPECS
@@ -112,17 +118,14 @@ def tess_evaluation(
     from ser.training_cache import TrainingCache
 
     index = tess_index(root)
-    if plan.quick:  # a smoke run: a few clips of each speaker and emotion
-        index = index.groupby(["speaker", "emotion"]).head(QUICK_CLIPS_PER_GROUP)
-        index = index.reset_index(drop=True)
+    if plan.quick:
+        index = quick_subset(index)
     features = load_features(index, kinds=("mfcc", "logmel", "egemaps"), progress=False)
-    predictions = {}
+    predictions = dict(extra or {})
     shipped = Predictor(models_dir)
     # TESS clips last 1.3-2.8 s: one analysis window each, padded as in training.
     probabilities = shipped.window_probabilities(features[shipped.params.kind].features)
-    predictions[f"ours (shipped): {shipped.metadata['model']}"] = seven_way(
-        probabilities, shipped.labels
-    )
+    predictions[f"{label}: {shipped.metadata['model']}"] = seven_way(probabilities, shipped.labels)
     split = next(
         s for s in protocol_splits(ravdess_index, "speaker_independent", plan.seed, folds=plan.folds)
         if s.fold == plan.shipped_fold
