@@ -175,8 +175,9 @@ def train_candidates(
 
 
 def ensemble_frame(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """Two prediction frames of the same clips, their class probabilities averaged."""
-    b = b.set_index("clip_id").loc[a["clip_id"]]
+    """Two prediction frames of the same clips, their class probabilities averaged (matched by
+    fold and clip: an actor can validate several folds)."""
+    b = b.set_index(["fold", "clip_id"]).loc[list(zip(a["fold"], a["clip_id"], strict=True))]
     frame = a.copy()
     frame[PROBABILITY_COLUMNS] = (a[PROBABILITY_COLUMNS].to_numpy()
                                   + b[PROBABILITY_COLUMNS].to_numpy()) / 2  # fmt: skip
