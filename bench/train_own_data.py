@@ -21,7 +21,9 @@ Results (2026-12-04, 1,399 TESS clips, two speakers, seed 42; cached encoder exp
   speaker's angry and happy are confused); with --base ravdess 0.754 (angry 0.51, happy
   0.46, every other emotion 0.72-0.96), 21.6 s.
 - Learning curve (clips per emotion; alone / --base ravdess): 5: 0.593 / 0.694, 10:
-  0.591 / 0.716, 20: 0.622 / 0.721, 50: 0.621 / 0.736, all: 0.629 / 0.754.
+  0.591 / 0.716, 20: 0.622 / 0.721, 50: 0.621 / 0.736, all: 0.629 / 0.754. (Measured
+  with this script's own loop, since moved to ser.learning_curve for notebook 06, which
+  draws the clips in another order; notebook 06 prints the curve of each report run.)
 - Tried and dropped: a RAVDESS head's log-probabilities appended to the features
   (stacking): 0.593 / 0.593 at 5 clips, 0.629 / 0.630 with all. Other heads alone on the
   same two folds: layer 2 only 0.659, layer 3 0.624, C 0.1 0.617, C 0.001 0.624,
