@@ -156,3 +156,17 @@ def test_states_cache_is_listed_with_the_features(tmp_path):
     np.testing.assert_array_equal(first.states, again.states)
     listed = describe_cache(tmp_path)
     assert listed["kind"].tolist() == ["whisper_states"] and listed["clips"].tolist() == [2]
+
+
+def test_the_same_clips_named_otherwise_share_the_states_cache(tmp_path):
+    """TESS's index and a manifest of TESS name the same files differently (stem against path
+    below the folder): the states depend on the bytes alone, so the second reader hits."""
+    from ser.encoder_states import load_encoder_states
+
+    paths = [str(p) for p in CLIPS[:2]]
+    first = load_encoder_states(pd.DataFrame({"path": paths, "clip_id": ["a", "b"]}),
+                                cache_dir=tmp_path, progress=False)  # fmt: skip
+    renamed = load_encoder_states(pd.DataFrame({"path": paths, "clip_id": ["x/a", "x/b"]}),
+                                  cache_dir=tmp_path, progress=False)  # fmt: skip
+    assert not first.from_cache and renamed.from_cache
+    np.testing.assert_array_equal(first.states, renamed.states)

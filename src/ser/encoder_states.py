@@ -280,7 +280,7 @@ def load_encoder_states(
     clip_ids = index["clip_id"].tolist()
     key = states_key(paths, folder, front)
     path = Path(cache_dir) / f"whisper_states_{key}.npz"
-    cached = read_cache_file(path, clip_ids)
+    cached = read_cache_file(path, clip_ids, match_ids=False)  # states depend on bytes alone
     if cached is not None:
         return EncoderStates(cached, clip_ids, path, True, time.perf_counter() - start)
     states = extract_states(

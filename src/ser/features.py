@@ -321,12 +321,22 @@ def _cache_path(index: pd.DataFrame, params: FeatureParams, cache_dir: Path) -> 
     return Path(cache_dir) / f"{params.kind}_{key}.npz", key
 
 
-def read_cache_file(path: Path, clip_ids: list[str]) -> np.ndarray | None:
-    """The array cached in ``path``, or None if there is none for exactly these clips."""
+def read_cache_file(
+    path: Path, clip_ids: list[str], *, match_ids: bool = True
+) -> np.ndarray | None:
+    """The array cached in ``path``, or None if there is none for exactly these clips.
+
+    With ``match_ids=False`` the stored ids are taken as the writer's labels only: for an
+    array that depends on the clips' bytes alone, whose key already names them in order
+    (:func:`clip_identities`), two readers that name the same clips differently (TESS's
+    index and a manifest of it) share the file; only the number of rows must agree.
+    """
     if not path.exists():
         return None
     with np.load(path, allow_pickle=False) as stored:
-        return stored["features"] if stored["clip_ids"].tolist() == clip_ids else None
+        ids = stored["clip_ids"].tolist()
+        found = ids == clip_ids if match_ids else len(ids) == len(clip_ids)
+        return stored["features"] if found else None
 
 
 def write_cache_file(
