@@ -22,7 +22,7 @@ from ser.config import EMOTION_NAMES
 from ser.encoder_states import load_bank_states, load_encoder_states
 from ser.heads import HEADS, FittedHead, fit_head
 from ser.runs import PROBABILITY_COLUMNS, prediction_frame
-from ser.scoring import paired_standard_error, unweighted_accuracy
+from ser.scoring import unweighted_accuracy
 from ser.splits import Split, protocol_splits
 from ser.training import progress
 
@@ -192,7 +192,7 @@ def family_table(
     """Validation UA (mean ± std over folds, per fold) of every encoder candidate, the CNN and
     the ensemble of the best encoder head with the CNN; TESS UA (mean over the folds' heads) as
     a guide; how far each trails the best against the noise of the judge. No test data."""
-    from ser.experiments import BEHIND, INGREDIENTS, NOISE
+    from ser.experiments import INGREDIENTS, with_noise
 
     si = "speaker_independent"
     frames = {name: r[si].validation for name, r in runs.items()}
@@ -223,12 +223,7 @@ def family_table(
             "TESS UA (guide)": float(np.mean(list(tess[name].values()))) if tess[name] else np.nan,
             INGREDIENTS: ingredients[name],
         })  # fmt: skip
-    table = pd.DataFrame(rows).set_index("candidate")
-    top = str(table["validation UA"].idxmax())
-    table[BEHIND] = table.loc[top, "validation UA"] - table["validation UA"]
-    table[NOISE] = [paired_standard_error(per_fold[top], per_fold[n]) if n != top else 0.0
-                    for n in table.index]  # fmt: skip
-    return table
+    return with_noise(pd.DataFrame(rows).set_index("candidate"), per_fold, "validation UA")
 
 
 def choose_family(table: pd.DataFrame) -> str:
@@ -274,15 +269,12 @@ def load_run(runs_dir: Path, name: str, protocol: str) -> EncoderRun:
 def best_encoder(table: pd.DataFrame) -> str:
     """The encoder head the rule picks among the encoder heads alone (the family's row in the
     comparison, whoever ships)."""
-    from ser.experiments import BEHIND, NOISE, choose
+    from ser.experiments import choose, with_noise
 
-    heads = table.loc[[name for name in table.index if name in BY_NAME]].copy()
+    heads = table.loc[[name for name in table.index if name in BY_NAME]]
     folds = [c for c in heads.columns if c.startswith("fold ")]
-    top = str(heads["validation UA"].idxmax())
-    heads[BEHIND] = heads.loc[top, "validation UA"] - heads["validation UA"]
-    heads[NOISE] = [paired_standard_error(heads.loc[top, folds], heads.loc[n, folds])
-                    if n != top else 0.0 for n in heads.index]  # fmt: skip
-    return choose(heads)
+    per_fold = {name: heads.loc[name, folds].tolist() for name in heads.index}
+    return choose(with_noise(heads, per_fold, "validation UA"))
 
 
 def ship(

@@ -312,62 +312,6 @@ def comparison_table(
     )
 
 
-def random_selection_table(metrics: Metrics) -> pd.DataFrame:
-    """The random split's candidates and their UA on its validation clips (no test data)."""
-    rows = [
-        {"candidate": row["candidate"], "validation UA": round(row["validation_uar"], 3),
-         "behind the best": round(row["behind_the_best"], 3),
-         "noise (1 SE, over clips)": round(row["noise"], 3), "ingredients": row["ingredients"],
-         "chosen": "✓" if row["chosen"] else ""}
-        for row in metrics.random_selection
-    ]  # fmt: skip
-    return pd.DataFrame(rows).set_index("candidate") if rows else pd.DataFrame()
-
-
-def seed_table(metrics: Metrics) -> pd.DataFrame:
-    """Our single models per protocol (for the random split, the model chosen for it): each
-    seed's mean-over-folds UA, and UA and accuracy mean ± std over seeds."""
-    rows = []
-    spreads = dict(metrics.models[metrics.ours].seeds)
-    if metrics.random_model:
-        spreads.update(metrics.models[metrics.random_model].seeds)
-    for protocol, spread in spreads.items():
-        row = {"protocol": protocol}
-        row.update(
-            {
-                f"seed {s}": round(u, 3)
-                for s, u in zip(spread.seeds, spread.per_seed["uar"], strict=True)
-            }
-        )
-        row["UA mean ± std over seeds"] = f"{spread.mean['uar']:.3f} ± {spread.std['uar']:.3f}"
-        row["accuracy mean ± std over seeds"] = (
-            f"{spread.mean['accuracy']:.3f} ± {spread.std['accuracy']:.3f}"
-        )
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("protocol")
-
-
-def ablation_table(metrics: Metrics) -> pd.DataFrame:
-    """Speaker-independent UA and macro-F1 of our model, each candidate and the BiLSTM.
-
-    Candidates are described by what they change in the reference design (the
-    first candidate); the chosen model may be any of them.
-    """
-    rows = []
-    ours = metrics.si(metrics.ours).mean["uar"]
-    for name, model in metrics.models.items():
-        if model.role not in ("ours", "ablation", "reference"):
-            continue
-        result = model.protocols["speaker_independent"]
-        rows.append({
-            "model": name + (" (ours)" if model.role == "ours" else ""),
-            "what it is": model.description,
-            "UA": _mean_std(result, "uar"), "macro-F1": _mean_std(result, "macro_f1"),
-            "Δ UA vs ours": round(result.mean["uar"] - ours, 3),
-        })  # fmt: skip
-    return pd.DataFrame(rows).set_index("model")
-
-
 def fold_table(result: ProtocolResult) -> pd.DataFrame:
     """One row per fold: its held-out actors and headline metrics."""
     rows = [

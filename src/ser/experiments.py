@@ -194,7 +194,8 @@ def with_noise(table: pd.DataFrame, paired: dict[str, list], score: str) -> pd.D
         paired_standard_error(paired[best], paired[name]) if name != best else 0.0
         for name in table.index
     ]
-    table[INGREDIENTS] = [SPECS[name].ingredients for name in table.index]
+    if INGREDIENTS not in table:  # a table of specs; other candidates bring their own
+        table[INGREDIENTS] = [SPECS[name].ingredients for name in table.index]
     return table
 
 

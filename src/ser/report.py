@@ -258,34 +258,6 @@ def comparison_rows(metrics: Metrics) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def spread_sentence(metrics: Metrics) -> str:
-    """How far numbers move with the seed, and with the folds, for our model."""
-    ours = metrics.models[metrics.ours]
-    parts = []
-    for protocol, spread in ours.seeds.items():
-        if len(spread.seeds) < 2:
-            continue
-        low, high = min(spread.per_seed["uar"]), max(spread.per_seed["uar"])
-        parts.append(
-            f"- **{protocol}**: a single model scores UA {spread.mean['uar']:.3f} ± "
-            f"{spread.std['uar']:.3f} over seeds {', '.join(map(str, spread.seeds))} (lowest "
-            f"{low:.3f}, highest {high:.3f})"
-            + (
-                f"; the average of their probabilities, our model, scores "
-                f"{ours.protocols[protocol].mean['uar']:.3f}."
-                if metrics.members > 1
-                else "."
-            )
-        )
-    si = ours.protocols["speaker_independent"]
-    parts.append(
-        f"- The spread over folds is larger: UA {si.mean['uar']:.3f} ± {si.std['uar']:.3f} "
-        f"(lowest fold {min(f.uar for f in si.folds):.3f}, highest {max(f.uar for f in si.folds):.3f}). "
-        "Which four voices are held out matters more than the seed."
-    )
-    return "\n".join(parts)
-
-
 def svm_c_table(metrics: Metrics) -> pd.DataFrame:
     """The C each fold's validation actors chose for the eGeMAPS SVM."""
     chosen = metrics.models["egemaps_svm"].notes.get("svm_c_per_fold", {})

@@ -28,8 +28,8 @@ from ser.evaluation import (
     summarise,
 )
 from ser.experiments import ensemble_name, read_selection
-from ser.plan import BILSTM, CANDIDATES, CNN, RANDOM_SPLIT_SUFFIX, SPECS, Plan, robust_variants
-from ser.runs import ProtocolRun, average_runs, load_run, run_folder
+from ser.plan import BILSTM, RANDOM_SPLIT_SUFFIX, SPECS, Plan
+from ser.runs import ProtocolRun, average_runs, load_run
 from ser.splits import protocol_splits
 from ser.training import progress
 
@@ -108,15 +108,6 @@ def assemble_metrics(
         f"{summary}", {"random": random_result},
         {"random": SeedSpread.from_results(seeds, random_seeds)},
     )  # fmt: skip
-    tried = [*CANDIDATES, *robust_variants(SPECS[selection["clean_choice"]])]
-    for spec in tried:
-        ran = run_folder(runs_dir, spec.name, "speaker_independent", plan.seed).exists()
-        if spec.name != recipe and ran:
-            models[spec.name] = ModelResult(
-                spec.name, "ablation",
-                f"the reference design: {spec.summary()}" if spec.name == CNN.name else spec.description,
-                {"speaker_independent": result(spec.name, "speaker_independent", plan.seed)},
-            )  # fmt: skip
     protocols = (si, "random")
     models[BILSTM.name] = ModelResult(
         BILSTM.name, "reference", BILSTM.description,
@@ -197,7 +188,7 @@ def calibration_evaluation(plan: Plan, runs_dir: Path):
 
 
 def robustness_evaluation(
-    index: pd.DataFrame, plan: Plan, runs_dir: Path, models_dir: Path, label: str = "shipped"
+    index: pd.DataFrame, plan: Plan, models_dir: Path, label: str = "shipped"
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """UA per robustness condition on the held-out actors of the model in ``models_dir`` (ONNX,
     through the demo's predictor), as a one-column table named ``label: model``; and its table
