@@ -73,7 +73,7 @@ TEMPLATES := $(PKG)/templating.py $(wildcard $(PKG)/templates/*)
 $(REPORTS)/01_data_exploration.ipynb: $(RUNNER) $(PKG)/audio.py $(PKG)/plots.py
 $(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(FEATURE_CODE) $(PKG)/plots.py \
   $(PKG)/encoder_family.py $(PKG)/tess.py
-$(REPORTS)/03_training.ipynb: $(RUNNER) $(FEATURE_CODE) $(TRAINING_CODE) $(PKG)/plots.py \
+$(REPORTS)/03_training.ipynb: $(RUNNER) $(FEATURE_CODE) $(TRAINING_CODE) $(PKG)/plots.py $(PKG)/tess.py \
   | $(REPORTS)/02_feature_extraction.ipynb
 $(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(RUNNER) $(FEATURE_CODE) \
   $(TRAINING_CODE) $(EVALUATION_CODE) $(PKG)/plots.py $(TEMPLATES)

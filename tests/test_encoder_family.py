@@ -156,7 +156,7 @@ def test_enrolment_table_has_every_condition_and_centring_helps_a_speaker_offset
     data = _data(index, signal=(0.8, 0.8, 0.8, 0.8, 0.8))
     offsets = np.random.default_rng(1).normal(scale=3.0, size=(25, 1, 16)).astype(np.float32)
     data.states = data.states + offsets[index["actor"].to_numpy()]  # each voice shifts its states
-    table = enrolment(index, data, Plan.resolve(42, quick=True))
+    table = enrolment(index, data.states, Plan.resolve(42, quick=True))
     assert list(table.index) == [
         *(f"{k} random clip{'s' if k > 1 else ''}" for k in ENROLMENT_CLIPS),
         "neutral and calm clips",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ser.config import EMOTION_NAMES
-from ser.encoder_family import BY_NAME, EncoderData, fit_on, load_run, read_family, tess_answers
+from ser.encoder_family import BY_NAME, load_run, read_family
 from ser.evaluation import ModelResult, ProtocolResult
 from ser.heads import enrolment_centres, fit_head
 from ser.scoring import unweighted_accuracy
@@ -67,16 +67,7 @@ def calibration(runs_dir: Path, name: str):
     return evaluate_calibration(run.validation, run.predictions)
 
 
-def tess_answers_of(name: str, index: pd.DataFrame, data: EncoderData, plan) -> list[str]:
-    """The answers on every TESS clip of the candidate's head of the shipped fold (for the
-    winner: the shipped model's head), in ``data``'s TESS order."""
-    (split,) = protocol_splits(index, "speaker_independent", plan.seed, folds=[plan.shipped_fold])
-    head = fit_on(BY_NAME[name], data, index["emotion"].to_numpy(), split.train,
-                  plan.seed + split.fold)  # fmt: skip
-    return tess_answers(head.predict_proba(data.tess_states))
-
-
-def enrolment(index: pd.DataFrame, data: EncoderData, plan) -> pd.DataFrame:
+def enrolment(index: pd.DataFrame, states: np.ndarray, plan) -> pd.DataFrame:
     """Speaker-independent UA on each fold's test actors when each clip is centred on its
     speaker's mean states from a few *other* clips of that speaker (no labels): ``k`` random
     clips, or the speaker's neutral and calm clips ("read this calmly").
@@ -85,7 +76,7 @@ def enrolment(index: pd.DataFrame, data: EncoderData, plan) -> pd.DataFrame:
     centred on all their clips, or on their neutral and calm clips for that condition.
     """
     labels, speakers = index["emotion"].to_numpy(), index["actor"].to_numpy()
-    states, rows = data.states, []
+    rows = []
     for split in protocol_splits(index, "speaker_independent", plan.seed, folds=plan.folds):
         rng = np.random.default_rng(plan.seed + split.fold)
         train, test = split.train, split.test
@@ -181,9 +172,9 @@ def target_rows(metrics) -> list[dict]:
     return rows
 
 
-def tess_evaluation(metrics, index, features, data: EncoderData, plan, runs_dir: Path,
-                    cnn_dir: Path, root: Path):  # fmt: skip
-    """TESS for every family: the encoder's best head (the shipped fold's), the CNN's model, the
+def tess_evaluation(metrics, index, features, plan, runs_dir: Path, cnn_dir: Path, root: Path):
+    """TESS for every family: the encoder's best head (the shipped fold's, as notebook 03 kept its
+    answers), the CNN's model, the
     BiLSTM and the baselines (:func:`ser.tess.tess_evaluation`). The shipped model's row is
     labelled "ours (shipped)". Fills ``metrics.tess`` and ``metrics.encoder.tess``."""
     from ser import tess
@@ -192,7 +183,8 @@ def tess_evaluation(metrics, index, features, data: EncoderData, plan, runs_dir:
     encoder_label = ("ours (shipped)" if encoder.shipped == encoder.model
                      else "pretrained encoder") + f": {encoder.model}"  # fmt: skip
     cnn_label = "ours (shipped)" if encoder.shipped not in BY_NAME else "from-scratch CNN"
-    answers = {encoder_label: tess_answers_of(encoder.model, index, data, plan)}
+    run = load_run(runs_dir, encoder.model, "speaker_independent")
+    answers = {encoder_label: run.tess_answers[plan.shipped_fold]}  # the shipped fold's head
     result = tess.tess_evaluation(index, features, plan, runs_dir, cnn_dir, root, cnn_label,
                                   extra=answers)  # fmt: skip
     metrics.tess = result.record()

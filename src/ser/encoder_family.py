@@ -108,6 +108,7 @@ class EncoderRun:
     validation: pd.DataFrame  # ser.runs.prediction_frame of the validation clips
     predictions: pd.DataFrame  # the same of the test clips (out of fold)
     tess_uar: dict[int, float] = field(default_factory=dict)  # fold -> UA on TESS
+    tess_answers: dict[int, list[str]] = field(default_factory=dict)  # fold -> its head's answers
 
     @property
     def validation_uar(self) -> dict[int, float]:
@@ -133,18 +134,17 @@ def run_candidate(
 ) -> EncoderRun:  # fmt: skip
     """Train the candidate on each split's training clips; predict its validation and test clips."""
     labels = index["emotion"].to_numpy()
-    validation, test, tess_uar = [], [], {}
+    validation, test, tess_uar, tess = [], [], {}, {}
     for split in splits:
         head = fit_on(candidate, data, labels, split.train, seed + split.fold)
         for positions, frames in ((split.validation, validation), (split.test, test)):
             frames.append(prediction_frame(index, positions, split.fold,
                                            head.predict_proba(data.states[positions])))  # fmt: skip
         if data.tess_states is not None and split.protocol == "speaker_independent":
-            tess_uar[split.fold] = unweighted_accuracy(
-                data.tess_labels, tess_answers(head.predict_proba(data.tess_states))
-            )
+            tess[split.fold] = tess_answers(head.predict_proba(data.tess_states))
+            tess_uar[split.fold] = unweighted_accuracy(data.tess_labels, tess[split.fold])
     return EncoderRun(candidate.name, splits[0].protocol, pd.concat(validation, ignore_index=True),
-                      pd.concat(test, ignore_index=True), tess_uar)  # fmt: skip
+                      pd.concat(test, ignore_index=True), tess_uar, tess)  # fmt: skip
 
 
 def tess_answers(probabilities: np.ndarray) -> list[str]:
@@ -245,7 +245,9 @@ def save_runs(runs: dict[str, dict[str, EncoderRun]], table: pd.DataFrame, winne
             target.mkdir(parents=True, exist_ok=True)
             run.validation.to_csv(target / "validation.csv", index=False)
             run.predictions.to_csv(target / "predictions.csv", index=False)
-            (target / "tess.json").write_text(json.dumps(run.tess_uar))
+            (target / "tess.json").write_text(
+                json.dumps({"uar": run.tess_uar, "answers": run.tess_answers})
+            )
     rows = json.loads(table.reset_index().to_json(orient="records"))
     record = {"rule": FAMILY_RULE, "winner": winner, "best_encoder": best_encoder(table),
               "candidates": rows,
@@ -261,9 +263,10 @@ def read_family(runs_dir: Path) -> dict:
 
 def load_run(runs_dir: Path, name: str, protocol: str) -> EncoderRun:
     folder = Path(runs_dir) / ENCODER_RUNS / name / protocol
-    tess = {int(k): v for k, v in json.loads((folder / "tess.json").read_text()).items()}
+    tess = json.loads((folder / "tess.json").read_text())
+    uar, answers = ({int(k): v for k, v in tess[part].items()} for part in ("uar", "answers"))
     return EncoderRun(name, protocol, pd.read_csv(folder / "validation.csv"),
-                      pd.read_csv(folder / "predictions.csv"), tess)  # fmt: skip
+                      pd.read_csv(folder / "predictions.csv"), uar, answers)  # fmt: skip
 
 
 def best_encoder(table: pd.DataFrame) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from ser.calibration import Calibration
 from ser.config import MAX_UPLOAD_BYTES, MAX_UPLOAD_SECONDS, MODELS_DIR, WINDOW_HOP_FRACTION
 from ser.features import FeatureParams, feature_matrix
 from ser.speech import SpeechCheck, VoiceActivity
+
+if TYPE_CHECKING:  # pandas only for the comparison table, not at every prediction's import
+    import pandas as pd
 
 # Below this there is too little speech for an emotion; such input is refused.
 MIN_SECONDS = 0.5
@@ -255,6 +259,25 @@ class Predictor:
             windows=len(window_probabilities),
             confident=self.is_confident(probabilities),
         )
+
+
+def answers_table(folders: dict[str, Path], clips) -> pd.DataFrame:
+    """Each model folder's answer and confidence on each clip of ``clips`` (``path``,
+    ``clip_id``, ``emotion``) whose true label every model knows, one row per clip."""
+    import pandas as pd
+
+    predictors = {name: Predictor(folder) for name, folder in folders.items()}
+    rows = []
+    for clip in clips.itertuples():
+        if not all(clip.emotion in predictor.labels for predictor in predictors.values()):
+            continue
+        row = {"clip": clip.clip_id, "true": clip.emotion}
+        for name, predictor in predictors.items():
+            answer = predictor.predict(clip.path)
+            row[f"{name}: predicted"] = answer.emotion
+            row[f"{name}: confidence"] = round(answer.confidence, 3)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("clip")
 
 
 class ModelPredictor(Predictor):

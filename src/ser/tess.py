@@ -101,6 +101,14 @@ def quick_subset(index: pd.DataFrame) -> pd.DataFrame:
     return index.groupby(["speaker", "emotion"]).head(QUICK_CLIPS_PER_GROUP).reset_index(drop=True)
 
 
+def tess_clips(quick: bool = False) -> pd.DataFrame | None:
+    """TESS's index from ``TESS_DIR`` (a smoke run's subset when ``quick``); None when unset."""
+    root = tess_root()
+    if root is None:
+        return None
+    return quick_subset(tess_index(root)) if quick else tess_index(root)
+
+
 def tess_evaluation(
     ravdess_index: pd.DataFrame, ravdess_features: dict, plan, runs_dir: Path, models_dir: Path,
     root: Path, label: str, extra: dict[str, list[str]] | None = None,
