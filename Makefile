@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev,demo]'
-	$(PY) -c "from ser.notebooks import install_kernel; print('kernel:', install_kernel('$(KERNEL)'))"
+	$(PY) -c "from ser.reporting.notebooks import install_kernel; print('kernel:', install_kernel('$(KERNEL)'))"
 	touch $@
 
 setup: $(STAMP) ## Create .venv with the pinned packages, the package (editable) and the Jupyter kernel
@@ -52,37 +52,38 @@ data: $(STAMP) ## Use RAVDESS_DIR if set, or download and verify the RAVDESS arc
 
 # Executed notebooks: papermill runs each source with the run's parameters.
 $(REPORTS)/%.ipynb: notebooks/%.ipynb requirements.lock $(FORCE) | $(STAMP)
-	$(PY) -m ser.notebooks $< $@ $(NB_PARAMS)
+	$(PY) -m ser.reporting.notebooks $< $@ $(NB_PARAMS)
 
 # Two HTML pages per notebook, rendered in one process: for readers (no code) and with code.
-$(REPORTS)/%.html $(REPORTS)/%.code.html: $(REPORTS)/%.ipynb $(PKG)/pages.py
-	$(PY) -m ser.pages $<
+$(REPORTS)/%.html $(REPORTS)/%.code.html: $(REPORTS)/%.ipynb $(PKG)/reporting/pages.py
+	$(PY) -m ser.reporting.pages $<
 
 # What each notebook's outputs depend on (the DAG): a change re-runs exactly the
-# notebooks that show it. Notebook 03 reads the feature cache, not notebook 02's
-# output, so 02 is an order-only prerequisite (it runs first, its re-run retrains
-# nothing); within 03, only the trainings whose cache key changed run again.
-RUNNER := $(addprefix $(PKG)/,config.py environment.py notebooks.py download.py dataset.py)
-FEATURE_CODE := $(addprefix $(PKG)/,audio.py features.py encoder.py encoder_states.py)
-TRAINING_CODE := $(addprefix $(PKG)/,specs.py plan.py architectures.py augmentation.py training.py \
-  training_cache.py runs.py artifacts.py experiments.py splits.py scoring.py calibration.py \
-  robustness.py predict.py heads.py encoder_family.py encoder_model.py)
-EVALUATION_CODE := $(addprefix $(PKG)/,evaluation.py results.py baselines.py report.py tess.py \
-  encoder_evaluation.py)
-TEMPLATES := $(PKG)/templating.py $(wildcard $(PKG)/templates/*)
-$(REPORTS)/01_data_exploration.ipynb: $(RUNNER) $(PKG)/audio.py $(PKG)/plots.py
-$(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(FEATURE_CODE) $(PKG)/plots.py \
-  $(PKG)/encoder_family.py $(PKG)/tess.py
-$(REPORTS)/03_training.ipynb: $(RUNNER) $(FEATURE_CODE) $(TRAINING_CODE) $(PKG)/plots.py $(PKG)/tess.py \
-  | $(REPORTS)/02_feature_extraction.ipynb
-$(REPORTS)/04_evaluation.ipynb: $(REPORTS)/03_training.ipynb $(RUNNER) $(FEATURE_CODE) \
-  $(TRAINING_CODE) $(EVALUATION_CODE) $(PKG)/plots.py $(TEMPLATES)
-$(REPORTS)/05_demo.ipynb: $(REPORTS)/03_training.ipynb $(RUNNER) $(FEATURE_CODE) \
-  $(addprefix $(PKG)/,predict.py artifacts.py calibration.py specs.py demo.py recorder.js upload.js speech.py plots.py) \
+# notebooks that show it. The package's subpackages are the pipeline's stages, so
+# a notebook depends on the stages it calls. Notebook 03 reads the feature cache,
+# not notebook 02's output, so 02 is an order-only prerequisite (it runs first, its
+# re-run retrains nothing); within 03, only the trainings whose cache key changed
+# run again. Notebooks 04 and 05 read what 03 writes (models/ and its runs), through
+# a digest that changes only when those files' contents do: re-running 03 for a
+# markdown edit re-runs neither.
+stage = $(wildcard $(addprefix $(PKG)/,$(addsuffix /*.py,$(1))))
+FOUNDATION := $(addprefix $(PKG)/,__init__.py config.py environment.py scoring.py)
+RUNNER := $(FOUNDATION) $(PKG)/reporting/notebooks.py $(call stage,data)
+PLOTS := $(PKG)/reporting/plots.py
+TEMPLATES := $(PKG)/reporting/templating.py $(wildcard $(PKG)/reporting/templates/*)
+TRAINED := $(REPORTS)/03_training.outputs
+$(REPORTS)/01_data_exploration.ipynb: $(RUNNER) $(PLOTS)
+$(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(call stage,models features training) $(PLOTS)
+$(REPORTS)/03_training.ipynb: $(RUNNER) $(call stage,models features inference training evaluation) \
+  $(PLOTS) | $(REPORTS)/02_feature_extraction.ipynb
+$(TRAINED): $(REPORTS)/03_training.ipynb
+	$(PY) -m ser.reporting.outputs $(OUT)/models $@
+$(REPORTS)/04_evaluation.ipynb: $(TRAINED) $(RUNNER) \
+  $(call stage,models features inference training evaluation) \
+  $(filter-out $(PKG)/reporting/index_page.py $(PKG)/reporting/pages.py,$(call stage,reporting)) $(TEMPLATES)
+$(REPORTS)/05_demo.ipynb: $(TRAINED) $(RUNNER) $(call stage,models features inference app) $(PLOTS) \
   $(TEMPLATES)
-
-$(REPORTS)/06_your_own_data.ipynb: $(RUNNER) $(addprefix $(PKG)/,own_data.py learning_curve.py \
-  encoder.py encoder_states.py encoder_model.py heads.py predict.py plots.py)
+$(REPORTS)/06_your_own_data.ipynb: $(RUNNER) $(call stage,models features inference training) $(PLOTS)
 
 features: $(REPORTS)/02_feature_extraction.html ## Extract (or load cached) MFCC, log-mel and eGeMAPS features: notebook 02
 train: $(REPORTS)/03_training.html ## Train (or reuse from the training cache) the BiLSTM and our model's candidates, choose on validation actors, ship: notebook 03
@@ -90,9 +91,9 @@ train: $(REPORTS)/03_training.html ## Train (or reuse from the training cache) t
 evaluate: $(REPORTS)/04_evaluation.html ## Evaluate, write reports/metrics.json and the model card: notebook 04
 
 # The front page: headline numbers from metrics.json, timings from the executed notebooks.
-$(REPORTS)/index.html: $(EXECUTED) $(TEMPLATES) \
-  $(addprefix $(PKG)/,report.py evaluation.py encoder_evaluation.py plan.py training_cache.py environment.py)
-	$(PY) -m ser.report $(REPORTS)
+$(REPORTS)/index.html: $(EXECUTED) $(TEMPLATES) $(FOUNDATION) $(PKG)/reporting/index_page.py \
+  $(call stage,evaluation) $(PKG)/training/plan.py $(PKG)/training/training_cache.py
+	$(PY) -m ser.reporting.index_page $(REPORTS)
 
 report: $(PAGES) $(REPORTS)/index.html ## Execute every notebook and render the HTML report (reports/index.html)
 
@@ -123,7 +124,7 @@ lint: $(STAMP) ## Check style with ruff
 	$(PY) -m ruff format --check src tests bench
 
 clean: ## Remove executed notebooks and HTML of this OUT, caches (keeps .venv, data, the training cache and models)
-	rm -f $(EXECUTED) $(PAGES) $(REPORTS)/*.partial.ipynb $(REPORTS)/*.failed.ipynb
+	rm -f $(EXECUTED) $(PAGES) $(TRAINED) $(REPORTS)/*.partial.ipynb $(REPORTS)/*.failed.ipynb
 	rm -rf .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/app_load.py [--loads 100] [--users 8] [--max-users 4]
 
-Starts ``python -m ser.app`` (what ``make demo`` runs) on a free port, then:
+Starts ``python -m ser.app.server`` (what ``make demo`` runs) on a free port, then:
 1. ``--loads`` plain page loads one after another (a crawler: each would start a
    kernel and never connect to it). Prints the kernels alive and the RSS of the
    server plus its kernels right after, and again once the orphan timeout and
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import psutil
 
-from ser.app import CHROMIUM, CHROMIUM_ARGS, KernelLimits, running_app
+from ser.app.server import CHROMIUM, CHROMIUM_ARGS, KernelLimits, running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples" / "03-01-05-02-01-01-01.flac"

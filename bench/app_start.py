@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/app_start.py [--visits 3]
 
-Starts ``python -m ser.app`` (Voila with a preheated kernel) on a free port, then:
+Starts ``python -m ser.app.server`` (Voila with a preheated kernel) on a free port, then:
 - first visit: from starting the server to the upload button on screen, and from
   opening the page to the upload button (the kernel was preheated meanwhile);
 - later visits: opening the page again (Voila refills its pool in the background);
@@ -16,7 +16,7 @@ import argparse
 import sys
 import time
 
-from ser.app import CHROMIUM, CHROMIUM_ARGS, running_app
+from ser.app.server import CHROMIUM, CHROMIUM_ARGS, running_app
 
 
 def open_page(browser, url: str) -> tuple[float, object]:

@@ -3,7 +3,7 @@
     RAVDESS_DIR=... .venv/bin/python bench/batch_throughput.py [--limit N]
 
 Predicts the 1,440 RAVDESS clips (or the first ``--limit``) with the shipped
-model through :func:`ser.batch.predict_files`, the code ``python -m ser predict``
+model through :func:`ser.inference.batch.predict_files`, the code ``python -m ser predict``
 runs: in one process, in two worker processes, and on a
 ``dask.distributed.LocalCluster`` with two single-threaded workers. Prints clips
 per second (starting the workers and loading the model included) and the peak
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import psutil
 
-from ser import batch
 from ser.config import MODELS_DIR
+from ser.inference import batch
 
 
 class PeakMemory:

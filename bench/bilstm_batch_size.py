@@ -2,7 +2,7 @@
 committed run's (issue 27, item 7: train it fairly at lower cost).
 
 The original project states no batch size; the plan uses 64. This trains the BiLSTM as
-notebook 03 does (``ser.training.fit_split``, seed 42 + fold, early stopping on validation
+notebook 03 does (``ser.training.fitting.fit_split``, seed 42 + fold, early stopping on validation
 UA) at ``--batch-size`` on each EmoBox fold and compares its validation UA, fold by fold,
 with the committed run's (``models/runs/bilstm/speaker_independent/seed_42``). Test
 actors are never scored.
@@ -24,13 +24,13 @@ import keras
 import numpy as np
 
 from ser.config import RUNS_DIR
-from ser.dataset import build_index
-from ser.features import load_features
-from ser.runs import load_run
+from ser.data.dataset import build_index
+from ser.data.splits import EMOBOX_FOLDS, speaker_split
+from ser.features.extraction import load_features
+from ser.models.specs import BILSTM
 from ser.scoring import paired_standard_error
-from ser.specs import BILSTM
-from ser.splits import EMOBOX_FOLDS, speaker_split
-from ser.training import fit_split
+from ser.training.fitting import fit_split
+from ser.training.runs import load_run
 
 SEED = 42
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from ser.dataset import build_index
-from ser.encoder_states import load_encoder_states
-from ser.tess import tess_index, tess_root
+from ser.data.dataset import build_index
+from ser.data.tess import tess_index, tess_root
+from ser.features.encoder_states import load_encoder_states
 
 
 def main() -> None:

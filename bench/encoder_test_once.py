@@ -2,7 +2,7 @@
 
 The choice was made on validation actors and TESS only (bench/explore_encoder_heads.py,
 bench/explore_enrolment.py, bench/explore_encoder_robustness.py): the project's front end
-(ser.encoder_states.DEFAULT_FRONT), the head ``linear_all`` trained on the clean clips and
+(ser.features.encoder_states.DEFAULT_FRONT), the head ``linear_all`` trained on the clean clips and
 two waveform-bank versions of each, and for enrolment ``linear_all_speaker_norm`` (trained
 as it is enrolled). This script scores that configuration, and nothing else, on:
 
@@ -41,14 +41,14 @@ import argparse
 import numpy as np
 from sklearn.metrics import f1_score
 
-from ser.calibration import apply_temperature, expected_calibration_error, fit_temperature
 from ser.config import EMOTION_NAMES
-from ser.dataset import build_index
-from ser.encoder_states import DEFAULT_FRONT, load_bank_states, load_encoder_states
-from ser.heads import HEADS, enrolment_centres, fit_head
+from ser.data.dataset import build_index
+from ser.data.splits import EMOBOX_FOLDS, SHIPPED_MODEL_FOLD, random_split, speaker_split
+from ser.data.tess import TESS_EMOTIONS, tess_index, tess_root
+from ser.features.encoder_states import DEFAULT_FRONT, load_bank_states, load_encoder_states
+from ser.models.calibration import apply_temperature, expected_calibration_error, fit_temperature
+from ser.models.heads import HEADS, enrolment_centres, fit_head
 from ser.scoring import per_class_recall, unweighted_accuracy
-from ser.splits import EMOBOX_FOLDS, SHIPPED_MODEL_FOLD, random_split, speaker_split
-from ser.tess import TESS_EMOTIONS, tess_index, tess_root
 
 HEAD = "linear_all"
 SEED = 42
@@ -139,11 +139,11 @@ def main() -> None:
 
 
 def robustness(index, shipped) -> None:
-    """The shipped fold's head on its test actors under every damage of ser.robustness."""
-    from ser.encoder_states import StateExtractor
-    from ser.features import FeatureParams
-    from ser.predict import ModelPredictor
-    from ser.robustness import damage_clips, score
+    """The shipped fold's head on its test actors under every damage of ser.evaluation.robustness."""
+    from ser.evaluation.robustness import damage_clips, score
+    from ser.features.encoder_states import StateExtractor
+    from ser.features.extraction import FeatureParams
+    from ser.inference.predict import ModelPredictor
 
     split = speaker_split(index, SHIPPED_MODEL_FOLD, SEED)
     actors = index["actor"].to_numpy()

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ser.artifacts import read_record
 from ser.config import RUNS_DIR
-from ser.runs import average_runs, load_run
+from ser.models.artifacts import read_record
 from ser.scoring import ua_per_fold
+from ser.training.runs import average_runs, load_run
 
 
 def subset_scores(runs_dir: Path, spec: str, protocol: str) -> dict[int, list[float]]:

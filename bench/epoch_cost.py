@@ -21,13 +21,13 @@ from dataclasses import replace
 import keras
 import numpy as np
 
-from ser.architectures import N_CLASSES, build_model
-from ser.dataset import build_index
-from ser.download import ensure_ravdess
-from ser.features import load_features
-from ser.plan import SPECS
-from ser.splits import protocol_splits
-from ser.training import Standardizer, predict_proba, seed_everything
+from ser.data.dataset import build_index
+from ser.data.download import ensure_ravdess
+from ser.data.splits import protocol_splits
+from ser.features.extraction import load_features
+from ser.models.architectures import N_CLASSES, build_model
+from ser.training.fitting import Standardizer, predict_proba, seed_everything
+from ser.training.plan import SPECS
 
 
 class EpochClock(keras.callbacks.Callback):

@@ -10,7 +10,7 @@ Prints one row per head: mean validation UA over the six folds, its paired stand
 error against the best row, and TESS UA (mean over the six fold models).
 
 Results (2026-12-04, Whisper tiny.en, seed 42; validation UA over six folds / TESS UA).
-The project's front end, now ser.encoder_states.DEFAULT_FRONT, is the row marked *.
+The project's front end, now ser.features.encoder_states.DEFAULT_FRONT, is the row marked *.
 
 | front end (flags) | linear_layer3 | linear_all | layer_mix_mlp | linear_all_speaker_norm |
 |---|---|---|---|---|
@@ -43,12 +43,12 @@ import time
 
 import numpy as np
 
-from ser.dataset import build_index
-from ser.encoder_states import WINDOW_SECONDS, FrontEnd, load_encoder_states
-from ser.heads import HEADS, fit_head
+from ser.data.dataset import build_index
+from ser.data.splits import EMOBOX_FOLDS, speaker_split
+from ser.data.tess import TESS_EMOTIONS, tess_index, tess_root
+from ser.features.encoder_states import WINDOW_SECONDS, FrontEnd, load_encoder_states
+from ser.models.heads import HEADS, fit_head
 from ser.scoring import paired_standard_error, unweighted_accuracy
-from ser.splits import EMOBOX_FOLDS, speaker_split
-from ser.tess import TESS_EMOTIONS, tess_index, tess_root
 
 
 def main() -> None:

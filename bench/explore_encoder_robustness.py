@@ -1,11 +1,11 @@
 """The encoder head under real-world damage, on validation actors (issue 27: robustness).
 
 Each EmoBox fold's validation actors are damaged under every condition of
-ser.robustness (noise, babble, telephone, codecs, padding, long recordings) through the
+ser.evaluation.robustness (noise, babble, telephone, codecs, padding, long recordings) through the
 predictor's loading and 4 s windowing; the head trained on the fold's training actors
 answers for each window and a clip's answer is its windows' average, as in the predictor.
 Two heads: trained on the clean clips only, and on the clean clips plus the waveform
-bank's versions of them (ser.encoder_states.load_bank_states). Test actors are never
+bank's versions of them (ser.features.encoder_states.load_bank_states). Test actors are never
 scored.
 
     RAVDESS_DIR=... .venv/bin/python bench/explore_encoder_robustness.py [--folds 1 2 ...]
@@ -51,18 +51,18 @@ import numpy as np
 import pandas as pd
 
 from ser.config import EMOTION_NAMES
-from ser.dataset import build_index
-from ser.encoder_states import (
+from ser.data.dataset import build_index
+from ser.data.splits import EMOBOX_FOLDS, speaker_split
+from ser.evaluation.robustness import damage_clips, score
+from ser.features.encoder_states import (
     DEFAULT_FRONT,
     StateExtractor,
     load_bank_states,
     load_encoder_states,
 )
-from ser.features import FeatureParams
-from ser.heads import fit_head
-from ser.predict import ModelPredictor
-from ser.robustness import damage_clips, score
-from ser.splits import EMOBOX_FOLDS, speaker_split
+from ser.features.extraction import FeatureParams
+from ser.inference.predict import ModelPredictor
+from ser.models.heads import fit_head
 
 
 def main() -> None:

@@ -37,12 +37,12 @@ import argparse
 
 import numpy as np
 
-from ser.dataset import build_index
-from ser.encoder_states import DEFAULT_FRONT, load_encoder_states
-from ser.heads import HEADS, enrolment_centres, fit_head
+from ser.data.dataset import build_index
+from ser.data.splits import EMOBOX_FOLDS, speaker_split
+from ser.data.tess import TESS_EMOTIONS, tess_index, tess_root
+from ser.features.encoder_states import DEFAULT_FRONT, load_encoder_states
+from ser.models.heads import HEADS, enrolment_centres, fit_head
 from ser.scoring import unweighted_accuracy
-from ser.splits import EMOBOX_FOLDS, speaker_split
-from ser.tess import TESS_EMOTIONS, tess_index, tess_root
 
 ENROLMENTS = ("1 random", "5 random", "10 random", "20 random", "neutral", "neutral+calm", "all")
 

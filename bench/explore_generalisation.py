@@ -13,7 +13,7 @@ Modes (the same for training, validation, damaged validation clips and TESS):
   long the recording and however much silence surrounds it;
 - ``bank``: as plain, but training draws each epoch one of the clean clip and three
   waveform-augmented versions of it: the bank notebook 03 trains on
-  (``ser.augmentation.load_bank``: pedalboard reverb, band limits, EQ, gain; white,
+  (``ser.features.waveform_bank.load_bank``: pedalboard reverb, band limits, EQ, gain; white,
   pink or brown noise at 5-30 dB SNR), from the same cache.
 
 ``--balanced-classes``: every class weighs the same in the loss (``ModelSpec.balanced_classes``).
@@ -38,7 +38,7 @@ six folds, clean +0.022 (one standard error 0.015; fold 5 alone +0.094) and TESS
 0.012); silence padding -0.023. Bank mode (the plan's channel and waveform augmentation)
 0.660 / 0.652 / 0.604 / 0.577 / 0.459; bank mode with the class-balanced loss 0.677 / 0.651 /
 0.618 / 0.569 / 0.462: clean +0.017 against the bank alone (SE 0.0065, five folds of six up),
-TESS +0.003 (SE 0.023). Both robustness variants of the plan (ser.plan) now train with the
+TESS +0.003 (SE 0.023). Both robustness variants of the plan (ser.training.plan) now train with the
 class-balanced loss (commit ff91a25, with its report run).
 
 Our recipe (``models/runs/selection.json``) is trained on each fold's training actors
@@ -56,24 +56,24 @@ from pathlib import Path
 
 import numpy as np
 
-from ser.audio import load_audio
-from ser.augmentation import load_bank
 from ser.config import EMOTION_NAMES, RUNS_DIR, SAMPLE_RATE
-from ser.dataset import build_index
-from ser.download import ensure_ravdess
-from ser.experiments import read_selection
-from ser.features import FeatureParams, feature_matrix, map_in_processes
-from ser.plan import SPECS
-from ser.predict import window_starts
-from ser.robustness import conditions
+from ser.data.audio import load_audio
+from ser.data.dataset import build_index
+from ser.data.download import ensure_ravdess
+from ser.data.splits import speaker_split
+from ser.data.tess import seven_way, tess_index
+from ser.evaluation.robustness import conditions
+from ser.features.extraction import FeatureParams, feature_matrix, map_in_processes
+from ser.features.waveform_bank import load_bank
+from ser.inference.predict import window_starts
 from ser.scoring import unweighted_accuracy
-from ser.splits import speaker_split
-from ser.tess import seven_way, tess_index
-from ser.training import predict_proba, train_model
+from ser.training.experiments import read_selection
+from ser.training.fitting import predict_proba, train_model
+from ser.training.plan import SPECS
 
 TRIM_DB = 30
 BANK_VERSIONS = 3
-# The robustness table's own conditions (ser.robustness), on validation clips.
+# The robustness table's own conditions (ser.evaluation.robustness), on validation clips.
 CONDITIONS = ("clean", "white noise 20 dB", "white noise 10 dB", "silence padding")
 
 

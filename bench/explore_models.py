@@ -3,7 +3,7 @@
     RAVDESS_DIR=... .venv/bin/python bench/explore_models.py \
         '[{}, {"augmentation": false}, {"epochs": 60, "time_masks": 1}]' --folds 1 2 3 4 5 6
 
-Each JSON object changes fields of ``ser.architectures.CNN`` (an empty object is
+Each JSON object changes fields of ``ser.models.architectures.CNN`` (an empty object is
 the spec as it stands). Every variant is trained on each fold's training actors
 and scored on that fold's validation actors (two training actors per fold). Test
 actors are never scored here: the script prints validation UA only, so any
@@ -19,19 +19,21 @@ import time
 import keras
 import numpy as np
 
-from ser.architectures import CNN
-from ser.dataset import build_index
-from ser.download import ensure_ravdess
-from ser.features import load_features
-from ser.splits import random_split, speaker_split
-from ser.training import fit_split
+from ser.data.dataset import build_index
+from ser.data.download import ensure_ravdess
+from ser.data.splits import random_split, speaker_split
+from ser.features.extraction import load_features
+from ser.models.architectures import CNN
+from ser.training.fitting import fit_split
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("variants", help="JSON list of field changes to ser.architectures.CNN")
+    parser.add_argument(
+        "variants", help="JSON list of field changes to ser.models.architectures.CNN"
+    )
     parser.add_argument("--folds", type=int, nargs="+", default=[1, 2, 3, 4, 5, 6])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--protocol", choices=["speaker_independent", "random"],
@@ -43,7 +45,7 @@ def main() -> None:
         help="also score each fold's model on TESS ($TESS_DIR; never trained on)",
     )
     parser.add_argument("--robustness", action="store_true",
-                        help="also score the validation actors under ser.robustness' conditions")  # fmt: skip
+                        help="also score the validation actors under ser.evaluation.robustness' conditions")  # fmt: skip
     args = parser.parse_args()
     index = build_index(ensure_ravdess())
     features = load_features(index, ("mfcc", "logmel"))
@@ -87,7 +89,7 @@ def main() -> None:
 def tess_clips() -> dict:
     """TESS's clips as log-mel features (what our model reads; from the feature cache, as
     notebook 04 reads them), and their emotions."""
-    from ser.tess import tess_index, tess_root
+    from ser.data.tess import tess_index, tess_root
 
     root = tess_root()
     if root is None:
@@ -100,9 +102,9 @@ def tess_clips() -> dict:
 def tess_uar(model, tess: dict, kind: str) -> float:
     """UA over TESS's seven emotions (argmax over those seven)."""
     from ser.config import EMOTION_NAMES
+    from ser.data.tess import seven_way
     from ser.scoring import unweighted_accuracy
-    from ser.tess import seven_way
-    from ser.training import predict_proba
+    from ser.training.fitting import predict_proba
 
     answers = seven_way(predict_proba(model, tess[kind]), list(EMOTION_NAMES))
     return unweighted_accuracy(tess["emotion"], answers)
@@ -110,9 +112,9 @@ def tess_uar(model, tess: dict, kind: str) -> float:
 
 def validation_robustness(model, spec, index, split, seed: int):
     """UA per robustness condition on the split's validation actors (babble from its training actors)."""
-    from ser.features import FeatureParams
-    from ser.predict import ModelPredictor
-    from ser.robustness import robustness_table
+    from ser.evaluation.robustness import robustness_table
+    from ser.features.extraction import FeatureParams
+    from ser.inference.predict import ModelPredictor
 
     actors = index["actor"].to_numpy()
     predictor = ModelPredictor(model, FeatureParams.of(spec.features))

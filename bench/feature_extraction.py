@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from ser.audio import read_audio
-from ser.dataset import build_index
-from ser.download import ensure_ravdess
-from ser.features import FeatureParams, feature_matrix, load_features
+from ser.data.audio import read_audio
+from ser.data.dataset import build_index
+from ser.data.download import ensure_ravdess
+from ser.features.extraction import FeatureParams, feature_matrix, load_features
 
 
 def end_to_end(index, kinds: tuple[str, ...], workers: int) -> float:

@@ -35,7 +35,7 @@ IMPORT_TF = ["-c", "import tensorflow"]
 
 
 def warm(model_dir: Path, repeats: int) -> tuple[list[float], dict[str, float]]:
-    from ser.predict import Predictor
+    from ser.inference.predict import Predictor
 
     predictor = Predictor(model_dir)
     predictor.predict(SAMPLE)  # the first call loads librosa's lazy modules
@@ -62,7 +62,7 @@ def warm_four_seconds(model_dir: Path, repeats: int) -> list[float]:
     """Warm prediction times of the sample cut to 4.0 s (one window)."""
     import soundfile as sf
 
-    from ser.predict import Predictor
+    from ser.inference.predict import Predictor
 
     predictor = Predictor(model_dir)
     samples, rate = sf.read(SAMPLE, dtype="float32")

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from ser.config import MODELS_DIR, PROJECT_ROOT, RUNS_DIR
-from ser.runs import TRAININGS_FILE, read_trainings
-from ser.training_cache import ENTRY_FILE, cache_dir
+from ser.training.runs import TRAININGS_FILE, read_trainings
+from ser.training.training_cache import ENTRY_FILE, cache_dir
 
 
 def entries(folder: Path) -> set[str]:

@@ -2,7 +2,7 @@
 
     RAVDESS_DIR=... [TESS_DIR=...] .venv/bin/python bench/speech_check.py
 
-Runs :class:`ser.speech.VoiceActivity` as the predictor does (each recording
+Runs :class:`ser.inference.speech.VoiceActivity` as the predictor does (each recording
 loaded mono at the feature rate) on:
 - the 1,440 RAVDESS clips, and the TESS clips when ``TESS_DIR`` is set: how many
   are wrongly refused as "no speech", and the lowest peak seen;
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ser.audio import load_audio
 from ser.config import SAMPLE_RATE
-from ser.features import map_in_processes
-from ser.speech import SPEECH_THRESHOLD, VAD_RATES, VoiceActivity, non_speech_signals
+from ser.data.audio import load_audio
+from ser.features.extraction import map_in_processes
+from ser.inference.speech import SPEECH_THRESHOLD, VAD_RATES, VoiceActivity, non_speech_signals
 
 _VOICE: list[VoiceActivity] = []
 

@@ -22,7 +22,7 @@ Results (2026-12-04, 1,399 TESS clips, two speakers, seed 42; cached encoder exp
   0.46, every other emotion 0.72-0.96), 21.6 s.
 - Learning curve (clips per emotion; alone / --base ravdess): 5: 0.593 / 0.694, 10:
   0.591 / 0.716, 20: 0.622 / 0.721, 50: 0.621 / 0.736, all: 0.629 / 0.754. (Measured
-  with this script's own loop, since moved to ser.learning_curve for notebook 06, which
+  with this script's own loop, since moved to ser.training.learning_curve for notebook 06, which
   draws the clips in another order; notebook 06 prints the curve of each report run.)
 - Tried and dropped: a RAVDESS head's log-probabilities appended to the features
   (stacking): 0.593 / 0.593 at 5 clips, 0.629 / 0.630 with all. Other heads alone on the
@@ -37,10 +37,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ser.encoder_states import load_encoder_states
-from ser.learning_curve import learning_curve
-from ser.own_data import load_base, read_corpus, train_own_model
-from ser.tess import tess_root
+from ser.data.tess import tess_root
+from ser.features.encoder_states import load_encoder_states
+from ser.training.learning_curve import learning_curve
+from ser.training.own_data import load_base, read_corpus, train_own_model
 
 
 def main() -> None:

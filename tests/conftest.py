@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser.dataset import expected_clip_ids
+from ser.data.dataset import expected_clip_ids
 
 
 def _real_ravdess() -> Path | None:
@@ -92,7 +92,7 @@ def write_audio(tmp_path: Path):
 
 def make_metrics(ours_si=0.7, ours_random=0.9, bilstm_si=0.4, baseline_si=0.5, quick=False):
     """A small but complete Metrics object: every model's per-fold scores set by hand."""
-    from ser.evaluation import (
+    from ser.evaluation.tables import (
         Metrics,
         ModelResult,
         ProtocolResult,

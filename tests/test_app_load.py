@@ -9,9 +9,9 @@ import urllib.request
 import psutil
 import pytest
 
-from ser.app import KernelLimits, running_app
-from ser.artifacts import ONNX_FILE
+from ser.app.server import KernelLimits, running_app
 from ser.config import MODELS_DIR
+from ser.models.artifacts import ONNX_FILE
 
 
 def kernels(server: psutil.Process) -> int:

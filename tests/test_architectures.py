@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from ser import artifacts
-from ser.architectures import (
+from ser.config import EMOTION_NAMES
+from ser.models import artifacts
+from ser.models.architectures import (
     BILSTM,
     CNN,
     ChannelAugment,
@@ -12,9 +13,8 @@ from ser.architectures import (
     UtteranceNormalization,
     build_model,
 )
-from ser.config import EMOTION_NAMES
-from ser.plan import CANDIDATES, QUICK_EPOCHS, Plan
-from ser.training import Standardizer
+from ser.training.fitting import Standardizer
+from ser.training.plan import CANDIDATES, QUICK_EPOCHS, Plan
 
 
 def test_bilstm_matches_the_original():
@@ -141,7 +141,7 @@ def test_plan_caps_epochs_folds_and_seeds(quick, epochs):
 
 
 def test_an_averaged_model_predicts_the_mean_and_round_trips(tmp_path):
-    from ser.architectures import average_models
+    from ser.models.architectures import average_models
 
     x = np.random.default_rng(2).normal(-30, 10, size=(3, 174, 64)).astype(np.float32)
     members = []
@@ -161,7 +161,7 @@ def fake_run(name: str, seed: int, model, x: np.ndarray, cache, fold: int = 1):
     fold's training saved in ``cache`` with ``model``."""
     import pandas as pd
 
-    from ser.runs import PROBABILITY_COLUMNS, ProtocolRun
+    from ser.training.runs import PROBABILITY_COLUMNS, ProtocolRun
 
     probabilities = model.predict(x, verbose=0)
     frame = pd.DataFrame(probabilities, columns=PROBABILITY_COLUMNS)
@@ -185,10 +185,10 @@ def fake_run(name: str, seed: int, model, x: np.ndarray, cache, fold: int = 1):
 def test_shipping_the_seed_ensemble_averages_the_seeds_models(tmp_path):
     import pandas as pd
 
-    from ser.calibration import apply_temperature, fit_temperature
-    from ser.experiments import Session, ship
-    from ser.runs import average_runs
-    from ser.training_cache import TrainingCache
+    from ser.models.calibration import apply_temperature, fit_temperature
+    from ser.training.experiments import Session, ship
+    from ser.training.runs import average_runs
+    from ser.training.training_cache import TrainingCache
 
     plan = Plan(seed=5, seeds=[5, 6], folds=[1])
     index = pd.DataFrame({"actor": np.arange(1, 25), "clip_id": [f"c{i}" for i in range(24)]})
@@ -214,7 +214,7 @@ def test_shipping_the_seed_ensemble_averages_the_seeds_models(tmp_path):
     assert info["model"] == "cnn_ensemble" and info["members"] == 2 and info["seed"] == [6, 7]
     assert info["held_out_actors"] == [1, 11, 20, 21] and info["trainings"] == ["cnn-5", "cnn-6"]
     # The ONNX export is the same model.
-    from ser.predict import Predictor
+    from ser.inference.predict import Predictor
 
     np.testing.assert_allclose(
         Predictor(ensemble).window_probabilities(x), np.mean(outputs, axis=0), atol=1e-5
@@ -249,7 +249,7 @@ def test_channel_augment_band_limit_empties_the_top_bands():
 
 
 def test_a_bank_epoch_draws_every_clip_once_in_one_of_its_versions():
-    from ser.training import VersionDraws
+    from ser.training.fitting import VersionDraws
 
     bank = np.stack([np.full((10, 2, 3), version, np.float32) for version in range(4)], axis=1)
     bank[:, :, 0, 0] = np.arange(10)[:, None]  # which clip
@@ -264,7 +264,7 @@ def test_a_bank_epoch_draws_every_clip_once_in_one_of_its_versions():
 
 
 def test_a_bank_epoch_returns_each_clips_own_sample_weight():
-    from ser.training import VersionDraws
+    from ser.training.fitting import VersionDraws
 
     bank = np.arange(8, dtype=np.float32).reshape(8, 1, 1, 1)  # (clips, versions, frames, bands)
     weights = np.arange(8, dtype=np.float32) / 10

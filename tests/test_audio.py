@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser.audio import AudioError, load_audio
+from ser.data.audio import AudioError, load_audio
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from ser import augmentation
-from ser.augmentation import load_bank, waveform_version
 from ser.config import SAMPLE_RATE
-from ser.features import FeatureParams, feature_matrix
+from ser.features import waveform_bank
+from ser.features.extraction import FeatureParams, feature_matrix
+from ser.features.waveform_bank import load_bank, waveform_version
 
 from .conftest import tone
 
@@ -49,6 +49,6 @@ def test_the_bank_is_cached_and_its_first_version_is_the_clean_clip(tmp_path, mo
     def never(*args, **kwargs):
         raise AssertionError("the bank was computed again")
 
-    monkeypatch.setattr(augmentation, "map_clips", never)
+    monkeypatch.setattr(waveform_bank, "map_clips", never)
     cached = load_bank(index, params, clean, 2, cache_dir=tmp_path / "cache", progress=False)
     np.testing.assert_array_equal(cached, bank)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ser import batch, cli
+from ser.app import cli
 from ser.config import SAMPLES_DIR
+from ser.inference import batch
 
 from .test_predict import model_dir  # noqa: F401  (the untrained model fixture)
 

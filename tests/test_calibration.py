@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ser.calibration import (
+from ser.config import EMOTION_NAMES
+from ser.models.calibration import (
     apply_temperature,
     choose_threshold,
     coverage_curve,
@@ -12,7 +13,6 @@ from ser.calibration import (
     expected_calibration_error,
     fit_temperature,
 )
-from ser.config import EMOTION_NAMES
 
 
 def sampled(temperature: float, n: int = 4000, seed: int = 0):

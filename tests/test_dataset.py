@@ -3,7 +3,13 @@ from pathlib import Path
 import pytest
 
 from ser.config import CLIPS_PER_ACTOR, N_CLIPS
-from ser.dataset import DatasetError, audit_tree, build_index, expected_clip_ids, parse_filename
+from ser.data.dataset import (
+    DatasetError,
+    audit_tree,
+    build_index,
+    expected_clip_ids,
+    parse_filename,
+)
 
 from .conftest import make_tree
 

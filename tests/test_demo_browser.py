@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser.app import CHROMIUM, CHROMIUM_ARGS, KernelLimits, running_app
-from ser.artifacts import ONNX_FILE
+from ser.app.server import CHROMIUM, CHROMIUM_ARGS, KernelLimits, running_app
 from ser.config import EMOTION_NAMES, MODELS_DIR, SAMPLES_DIR
+from ser.models.artifacts import ONNX_FILE
 
 TIMEOUT_MS = 120_000
 

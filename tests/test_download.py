@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ser.dataset import DatasetError, audit_tree
-from ser.download import DownloadError, download, ensure_ravdess, extract
+from ser.data.dataset import DatasetError, audit_tree
+from ser.data.download import DownloadError, download, ensure_ravdess, extract
 
 
 class ArchiveServer:
@@ -162,7 +162,7 @@ def test_ravdess_dir_is_used_in_place(tmp_path, monkeypatch):
 
 
 def test_make_data_offline_names_url_and_alternative(tmp_path, monkeypatch, capsys):
-    from ser import cli
+    from ser.app import cli
 
     url = "http://127.0.0.1:9/Audio_Speech_Actors_01-24.zip"  # port 9: nothing listens
     monkeypatch.delenv("RAVDESS_DIR", raising=False)

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ser.audio import load_audio
 from ser.config import SAMPLES_DIR
-from ser.encoder import (
+from ser.data.audio import load_audio
+from ser.features.encoder_states import FrontEnd, StateExtractor, pool_states
+from ser.models.whisper_encoder import (
     EncoderError,
     build_encoder,
     load_encoder_weights,
     read_ctranslate2,
     whisper_log_mel,
 )
-from ser.encoder_states import FrontEnd, StateExtractor, pool_states
 
 CLIPS = sorted(SAMPLES_DIR.glob("*.flac"))
 
@@ -88,7 +88,7 @@ def test_extractor_pools_every_layer(weights):
     assert pooled.shape == (weights.n_states, 2 * weights.width)
     assert np.isfinite(pooled).all()
     # the predictor's 4 s windows, batched, give the same states as one clip at a time
-    from ser.encoder_states import DEFAULT_FRONT, whisper_window
+    from ser.features.encoder_states import DEFAULT_FRONT, whisper_window
 
     windows = np.stack(
         [whisper_window(load_audio(c, 16_000), 64_000, DEFAULT_FRONT) for c in CLIPS[:3]]
@@ -111,7 +111,7 @@ def test_not_a_whisper_folder_is_named(tmp_path):
 def test_states_on_a_dask_cluster_equal_the_local_ones():
     from dask.distributed import LocalCluster
 
-    from ser.encoder_states import extract_states
+    from ser.features.encoder_states import extract_states
 
     paths = CLIPS[:3]
     local = extract_states(paths, progress=False)
@@ -125,7 +125,7 @@ def test_states_key_follows_the_clips_bytes_and_the_front_end(tmp_path):
     import shutil
     from dataclasses import replace
 
-    from ser.encoder_states import DEFAULT_FRONT, states_key
+    from ser.features.encoder_states import DEFAULT_FRONT, states_key
 
     first = tmp_path / "a" / CLIPS[0].name
     first.parent.mkdir()
@@ -144,9 +144,9 @@ def test_states_key_follows_the_clips_bytes_and_the_front_end(tmp_path):
 
 
 def test_states_cache_is_listed_with_the_features(tmp_path):
-    from ser.dataset import parse_filename
-    from ser.encoder_states import load_encoder_states
-    from ser.features import describe_cache
+    from ser.data.dataset import parse_filename
+    from ser.features.encoder_states import load_encoder_states
+    from ser.features.extraction import describe_cache
 
     index = pd.DataFrame({"path": [str(p) for p in CLIPS[:2]],
                           "clip_id": [parse_filename(p)["clip_id"] for p in CLIPS[:2]]})  # fmt: skip
@@ -161,7 +161,7 @@ def test_states_cache_is_listed_with_the_features(tmp_path):
 def test_the_same_clips_named_otherwise_share_the_states_cache(tmp_path):
     """TESS's index and a manifest of TESS name the same files differently (stem against path
     below the folder): the states depend on the bytes alone, so the second reader hits."""
-    from ser.encoder_states import load_encoder_states
+    from ser.features.encoder_states import load_encoder_states
 
     paths = [str(p) for p in CLIPS[:2]]
     first = load_encoder_states(pd.DataFrame({"path": paths, "clip_id": ["a", "b"]}),

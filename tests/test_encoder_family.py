@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from ser.config import EMOTION_NAMES
-from ser.encoder_family import (
+from ser.data.splits import EMOBOX_FOLDS, protocol_splits
+from ser.training.encoder_family import (
     BY_NAME,
     ENSEMBLE,
     EncoderData,
@@ -22,10 +23,9 @@ from ser.encoder_family import (
     save_runs,
     train_candidates,
 )
-from ser.experiments import BEHIND, INGREDIENTS, NOISE
-from ser.plan import Plan
-from ser.runs import PROBABILITY_COLUMNS
-from ser.splits import EMOBOX_FOLDS, protocol_splits
+from ser.training.experiments import BEHIND, INGREDIENTS, NOISE
+from ser.training.plan import Plan
+from ser.training.runs import PROBABILITY_COLUMNS
 
 
 def _index(clips_per_emotion: int = 2) -> pd.DataFrame:
@@ -150,7 +150,7 @@ def test_run_candidate_is_deterministic(trained):
 
 
 def test_enrolment_table_has_every_condition_and_centring_helps_a_speaker_offset():
-    from ser.encoder_evaluation import ENROLMENT_CLIPS, enrolment
+    from ser.evaluation.encoder_results import ENROLMENT_CLIPS, enrolment
 
     index = _index(clips_per_emotion=3)
     data = _data(index, signal=(0.8, 0.8, 0.8, 0.8, 0.8))
@@ -166,8 +166,8 @@ def test_enrolment_table_has_every_condition_and_centring_helps_a_speaker_offset
 
 
 def test_encoder_targets_pass_and_fail_by_their_thresholds():
-    from ser.encoder_evaluation import EncoderResult, target_rows
-    from ser.evaluation import Metrics
+    from ser.evaluation.encoder_results import EncoderResult, target_rows
+    from ser.evaluation.tables import Metrics
 
     from .conftest import make_metrics
 
@@ -198,8 +198,8 @@ def test_encoder_targets_pass_and_fail_by_their_thresholds():
 
 
 def test_learning_curve_grows_with_clips_and_needs_two_speakers():
-    from ser.learning_curve import ALONE, learning_curve
-    from ser.own_data import Corpus
+    from ser.training.learning_curve import ALONE, learning_curve
+    from ser.training.own_data import Corpus
 
     rng = np.random.default_rng(0)
     labels = np.array(["a", "b", "c"] * 40)

@@ -2,17 +2,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ser.baselines import svm_with_validated_c
-from ser.evaluation import (
+from ser.data.splits import Split
+from ser.evaluation.baselines import svm_with_validated_c
+from ser.evaluation.tables import (
     ProtocolResult,
     confusion,
     per_class_table,
     summarise,
     top_confusions,
 )
-from ser.experiments import choose, selection_table
-from ser.runs import ProtocolRun
-from ser.splits import Split
+from ser.training.experiments import choose, selection_table
+from ser.training.runs import ProtocolRun
 
 LABELS = ["a", "b", "c"]
 
@@ -127,7 +127,7 @@ def test_svm_c_is_chosen_on_validation_clips_not_test():
 
 
 def test_targets_pass_and_fail_from_the_numbers():
-    from ser.evaluation import target_rows
+    from ser.evaluation.tables import target_rows
 
     from .conftest import make_metrics
 
@@ -144,7 +144,7 @@ def test_targets_pass_and_fail_from_the_numbers():
 
 
 def test_metrics_file_round_trips(tmp_path):
-    from ser.evaluation import Metrics
+    from ser.evaluation.tables import Metrics
 
     from .conftest import make_metrics
 
@@ -157,8 +157,8 @@ def test_metrics_file_round_trips(tmp_path):
 
 
 def test_average_runs_and_the_ensemble_rule():
-    from ser.experiments import ENSEMBLE_COLUMN, choose_ensemble
-    from ser.runs import PROBABILITY_COLUMNS, average_runs
+    from ser.training.experiments import ENSEMBLE_COLUMN, choose_ensemble
+    from ser.training.runs import PROBABILITY_COLUMNS, average_runs
 
     def run(seed, calm_probability):
         frame = pd.DataFrame({"clip_id": ["b", "a"], "fold": [1, 1], "emotion": ["calm", "sad"]})
@@ -183,7 +183,7 @@ def test_average_runs_and_the_ensemble_rule():
 def test_a_seed_ensemble_for_the_random_split_is_judged_as_it_is():
     from dataclasses import replace
 
-    from ser.evaluation import target_rows
+    from ser.evaluation.tables import target_rows
 
     from .conftest import make_metrics
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from ser.features import (
+from ser.features.extraction import (
     FeatureParams,
     cache_key,
     clip_features,

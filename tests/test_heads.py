@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ser.heads import enrolment_centres, fit_head, speaker_centred
+from ser.models.heads import enrolment_centres, fit_head, speaker_centred
 
 
 def _data(n_classes: int, n: int = 60, seed: int = 0):
@@ -26,7 +26,7 @@ def test_probability_columns_follow_the_given_class_order():
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_keras_copy_of_a_linear_head_gives_the_same_probabilities(n_classes):
-    from ser.encoder_model import head_as_keras
+    from ser.inference.encoder_model import head_as_keras
 
     states, labels = _data(n_classes)
     for name in ("linear_all", "linear_layer3"):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ser.config import PROJECT_ROOT
-from ser.notebooks import KERNEL_NAME, declared_parameters, execute
+from ser.reporting.notebooks import KERNEL_NAME, declared_parameters, execute
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -55,7 +55,7 @@ def test_exploration_notebook_runs_on_real_data(ravdess_root, tmp_path, monkeypa
 
 
 def test_only_known_harmless_kernel_lines_are_dropped():
-    from ser.notebooks import is_harmless
+    from ser.reporting.notebooks import is_harmless
 
     harmless = [
         "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
@@ -76,13 +76,13 @@ def test_only_known_harmless_kernel_lines_are_dropped():
 def test_the_app_page_is_one_call_served_on_localhost():
     import nbformat
 
-    from ser.app import APP_NOTEBOOK, voila_command
+    from ser.app.server import APP_NOTEBOOK, voila_command
 
     command = voila_command(8866)
     assert "--Voila.ip=127.0.0.1" in command and str(APP_NOTEBOOK) in command
     assert "--show_tracebacks=False" in command
     (cell,) = nbformat.read(APP_NOTEBOOK, as_version=4).cells
-    assert "from ser.demo import app" in cell.source and "app()" in cell.source
+    assert "from ser.app.demo import app" in cell.source and "app()" in cell.source
 
 
 def test_an_interrupted_or_failed_run_leaves_no_executed_notebook(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from ser.config import SAMPLES_DIR
-from ser.own_data import Corpus, CorpusError, cross_validate, read_corpus, train_own_model
+from ser.training.own_data import Corpus, CorpusError, cross_validate, read_corpus, train_own_model
 
 SAMPLES = sorted(SAMPLES_DIR.glob("*.flac"))
 
@@ -149,7 +149,7 @@ def test_cross_validation_groups_by_speaker_when_given():
 
 @pytest.mark.slow  # builds and exports the encoder (about a minute)
 def test_train_writes_a_model_that_predicts_with_the_users_labels(tmp_path):
-    from ser.predict import Predictor
+    from ser.inference.predict import Predictor
 
     rows = _speech_rows(tmp_path, 8, labels=("calm", "angry"), speakers=("a", "b", "c", "d"))
     corpus = read_corpus(_manifest(tmp_path, rows), speaker_column="speaker")
@@ -167,7 +167,7 @@ def test_train_writes_a_model_that_predicts_with_the_users_labels(tmp_path):
     predictor = Predictor(out)
     # The ONNX graph on the predictor's windows answers as the head on the cached states (to
     # float32 across two runtimes, which 16 clips' near-constant features magnify to ~0.003).
-    from ser.audio import load_audio
+    from ser.data.audio import load_audio
 
     position = corpus.clips.index[corpus.clips["path"] == str(tmp_path / "angry_3.wav")][0]
     windows = predictor.features(load_audio(tmp_path / "angry_3.wav", 16_000))
@@ -182,7 +182,7 @@ def test_train_writes_a_model_that_predicts_with_the_users_labels(tmp_path):
 
 
 def test_a_base_corpus_joins_training_folds_only_and_for_shared_labels():
-    from ser.own_data import Base
+    from ser.training.own_data import Base
 
     rng = np.random.default_rng(1)
     labels = np.array(["a", "b"] * 20)
@@ -200,8 +200,8 @@ def test_a_base_corpus_joins_training_folds_only_and_for_shared_labels():
 def test_the_demo_describes_a_users_model_from_its_metadata():
     from types import SimpleNamespace
 
-    from ser.demo import about, is_own_model, model_summary
-    from ser.features import FeatureParams
+    from ser.app.demo import about, is_own_model, model_summary
+    from ser.features.extraction import FeatureParams
 
     metadata = {"model": "whisper_linear_all", "description": "my head",
                 "data": {"clips": 40}, "cross_validation": {"ua": 0.5, "folds": 2,

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser import cli
-from ser.artifacts import read_metadata
-from ser.audio import AudioError
+from ser.app import cli
 from ser.config import EMOTION_NAMES, PROJECT_ROOT, SAMPLES_DIR
-from ser.features import FeatureParams, clip_features, load_or_extract
-from ser.predict import Predictor, window_starts
-from ser.speech import non_speech_signals
+from ser.data.audio import AudioError
+from ser.features.extraction import FeatureParams, clip_features, load_or_extract
+from ser.inference.predict import Predictor, window_starts
+from ser.inference.speech import non_speech_signals
+from ser.models.artifacts import read_metadata
 
 from .conftest import speech, tone
 
@@ -29,9 +29,9 @@ def model_dir(tmp_path_factory) -> Path:
     """An untrained model of our architecture, saved as the shipped one: no training needed."""
     from dataclasses import asdict
 
-    from ser.architectures import CNN, build_model
-    from ser.artifacts import export_onnx, save_model
-    from ser.training import seed_everything
+    from ser.models.architectures import CNN, build_model
+    from ser.models.artifacts import export_onnx, save_model
+    from ser.training.fitting import seed_everything
 
     seed_everything(0)
     folder = tmp_path_factory.mktemp("model")
@@ -70,7 +70,7 @@ def test_predictor_features_equal_training_features(predictor):
 
 
 def test_predictor_features_equal_the_cached_training_features(predictor, ravdess_root):
-    from ser.dataset import build_index
+    from ser.data.dataset import build_index
 
     index = build_index(ravdess_root)
     index = index[index["actor"] == 1].reset_index(drop=True)  # one actor's clips: fast
@@ -159,7 +159,7 @@ def test_bad_input_gets_a_specific_message(predictor, tmp_path, case):
 
 
 def test_size_cap(predictor, tmp_path, monkeypatch):
-    monkeypatch.setattr("ser.predict.MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr("ser.inference.predict.MAX_UPLOAD_BYTES", 1000)
     sf.write(tmp_path / "big.wav", tone(1.0), 22_050)
     with pytest.raises(AudioError, match="limit is"):
         predictor.predict(tmp_path / "big.wav")
@@ -222,7 +222,7 @@ def test_cli_timeline_has_one_row_per_window(model_dir, tmp_path, capsys):
 def test_below_the_threshold_the_answer_is_unsure(model_dir, tmp_path, capsys):
     import shutil
 
-    from ser.artifacts import update_metadata
+    from ser.models.artifacts import update_metadata
 
     calibrated = tmp_path / "calibrated"
     shutil.copytree(model_dir, calibrated)
@@ -301,10 +301,10 @@ def test_cli_help_documents_the_options():
 def test_committed_model_reproduces_its_held_out_metrics(ravdess_root, folder):
     """Re-evaluating models/ (the shipped model, through the predictor if it is ONNX only) and
     models/cnn/ on their held-out actors gives their blocks of metrics.json."""
-    from ser.dataset import build_index
-    from ser.evaluation import Metrics
-    from ser.features import load_features
-    from ser.results import evaluate_shipped
+    from ser.data.dataset import build_index
+    from ser.evaluation.results import evaluate_shipped
+    from ser.evaluation.tables import Metrics
+    from ser.features.extraction import load_features
 
     metrics_path = PROJECT_ROOT / "reports" / "metrics.json"
     if not metrics_path.exists() or not (PROJECT_ROOT / folder / "labels.json").exists():
@@ -325,7 +325,7 @@ def test_committed_model_reproduces_its_held_out_metrics(ravdess_root, folder):
 
 def test_committed_onnx_export_equals_the_keras_model():
     """The runtime the demo and the CLI use gives Keras' probabilities on the bundled samples."""
-    from ser.artifacts import MODEL_FILE, ONNX_FILE, load_model
+    from ser.models.artifacts import MODEL_FILE, ONNX_FILE, load_model
 
     models = PROJECT_ROOT / "models"
     if not (models / MODEL_FILE).exists():  # the shipped model is the encoder's: the CNN's

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from ser.config import PROJECT_ROOT
-from ser.evaluation import Metrics
-from ser.report import abstract, purpose
+from ser.evaluation.tables import Metrics
+from ser.reporting.index_page import abstract, purpose
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -157,20 +157,23 @@ def test_quick_report_end_to_end(ravdess_root, tmp_path):
             ["make", "-n", "-W", changed, "report", "QUICK=1", f"OUT={out}"], cwd=PROJECT_ROOT,
             env=env, capture_output=True, text=True, check=True,
         )  # fmt: skip
-        return {s.stem for s in NOTEBOOKS if f"ser.notebooks notebooks/{s.name}" in dry.stdout}
+        return {
+            s.stem for s in NOTEBOOKS if f"ser.reporting.notebooks notebooks/{s.name}" in dry.stdout
+        }
 
-    assert would_run("src/ser/report.py") == {"04_evaluation"}  # the model card's words
-    assert would_run("src/ser/evaluation.py") == {"04_evaluation"}
-    assert would_run("src/ser/training.py") == {"03_training", "04_evaluation", "05_demo"}
-    assert {"02_feature_extraction", "03_training"} <= would_run("src/ser/features.py")
-    assert "02_feature_extraction" not in would_run("src/ser/training.py")
+    assert would_run("src/ser/reporting/model_card.py") == {"04_evaluation"}
+    assert would_run("src/ser/reporting/index_page.py") == set()
+    assert would_run("src/ser/evaluation/tables.py") == {"04_evaluation"}
+    assert {"03_training", "04_evaluation"} <= would_run("src/ser/training/fitting.py")
+    assert "06_your_own_data" not in would_run("src/ser/evaluation/tables.py")
+    assert {"02_feature_extraction", "03_training"} <= would_run("src/ser/features/extraction.py")
     assert (committed.read_bytes() if committed.exists() else None) == committed_before
     for name in ("model_card.md", "emotion_model.onnx", "labels.json"):
         assert (out / "models" / name).exists()
 
 
 def test_model_card_reads_its_numbers_and_names_the_ensemble():
-    from ser.report import model_card
+    from ser.reporting.model_card import model_card
 
     from .conftest import make_metrics
 
@@ -192,7 +195,7 @@ def test_committed_report_comes_from_a_clean_tree():
 
 
 def test_index_page_is_escaped_and_flags_a_dirty_run(tmp_path, monkeypatch):
-    from ser import report
+    from ser.reporting import index_page
 
     from .conftest import make_metrics
 
@@ -207,8 +210,8 @@ def test_index_page_is_escaped_and_flags_a_dirty_run(tmp_path, monkeypatch):
     (runs / "trainings.json").write_text(json.dumps(
         {"summary": summary, "commit": "abc1234-dirty", "stage_seconds": {"1 · BiLSTM": 61.0}}
     ))  # fmt: skip
-    monkeypatch.setattr(report, "git_commit", lambda: "def5678")
-    page = report.render_index(reports)
+    monkeypatch.setattr(index_page, "git_commit", lambda: "def5678")
+    page = index_page.render_index(reports)
     assert "AMD &lt;EPYC&gt;" in page and "<EPYC>" not in page  # autoescaped
     assert "1 of 3 trainings ran in this run; 2 were reused" in page
     assert "Not a clean run" in page and "notebook 03 ran" in page
@@ -216,13 +219,13 @@ def test_index_page_is_escaped_and_flags_a_dirty_run(tmp_path, monkeypatch):
     assert 'class="pass"' in page and 'class="fail"' in page
     (runs / "trainings.json").write_text(json.dumps({"summary": summary, "commit": "abc1234",
                                                      "stage_seconds": {}}))  # fmt: skip
-    assert "Not a clean run" not in report.render_index(reports)
+    assert "Not a clean run" not in index_page.render_index(reports)
 
 
 def test_the_random_split_model_is_named_with_its_own_seed_count():
     from types import SimpleNamespace
 
-    from ser.report import model_name
+    from ser.reporting.wording import display_name as model_name
 
     metrics = SimpleNamespace(
         ours="cnn_ensemble",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser.robustness import (
+from ser.evaluation.robustness import (
     TELEPHONE_RATE,
     add_at_snr,
     babble,
@@ -89,9 +89,9 @@ def test_damage_does_not_depend_on_how_many_processes_share_it(tmp_path):
     import pandas as pd
 
     from ser.config import EMOTION_NAMES
-    from ser.features import FeatureParams
-    from ser.predict import ModelPredictor
-    from ser.robustness import damage_clips, score
+    from ser.evaluation.robustness import damage_clips, score
+    from ser.features.extraction import FeatureParams
+    from ser.inference.predict import ModelPredictor
 
     from .conftest import tone
 

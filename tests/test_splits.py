@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from ser.dataset import build_index
-from ser.splits import EMOBOX_FOLDS, protocol_splits, random_split, speaker_split
+from ser.data.dataset import build_index
+from ser.data.splits import EMOBOX_FOLDS, protocol_splits, random_split, speaker_split
 
 from .conftest import make_tree
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from ser.config import EMOTION_NAMES
-from ser.tess import TESS_EMOTIONS, TessResult, seven_way, tess_index
+from ser.data.tess import TESS_EMOTIONS, seven_way, tess_index
+from ser.evaluation.tess_results import TessResult
 
 
 def test_seven_way_never_answers_calm():
@@ -63,7 +64,7 @@ def test_the_shared_tess_folder_is_complete():
 
 
 def test_the_report_says_plainly_when_tess_is_missing():
-    from ser.report import tess_summary
+    from ser.reporting.evaluation_text import tess_summary
 
     from .conftest import make_metrics
 

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ser import training_cache
 from ser.config import EMOTION_NAMES
-from ser.features import FeatureParams
-from ser.specs import CNN
-from ser.splits import Split
-from ser.training_cache import TrainingCache, key_ingredients, training_key
+from ser.data.splits import Split
+from ser.features.extraction import FeatureParams
+from ser.models.specs import CNN
+from ser.training import training_cache
+from ser.training.training_cache import TrainingCache, key_ingredients, training_key
 
 N = 48
 VERSIONS = {"tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6"}
@@ -77,7 +77,7 @@ def test_every_key_ingredient_changes_the_key(monkeypatch):
     monkeypatch.setattr(training_cache, "TRAINING_CODE_VERSION", 99)
     misses["the training code version"] = key_of()
     monkeypatch.undo()
-    monkeypatch.setattr("ser.features.FEATURE_VERSION", 99)
+    monkeypatch.setattr("ser.features.extraction.FEATURE_VERSION", 99)
     misses["the feature version"] = key_of()
     monkeypatch.undo()
     assert {name for name, key in misses.items() if key == base} == set()
@@ -110,7 +110,7 @@ def test_a_field_added_at_its_default_keeps_the_keys_of_earlier_trainings(monkey
 
 
 def test_a_second_run_reuses_the_training_and_gets_the_same_predictions(tmp_path):
-    from ser.training import run_protocol
+    from ser.training.fitting import run_protocol
 
     index, features, split = tiny_data()
     cache = TrainingCache(tmp_path)
@@ -123,8 +123,8 @@ def test_a_second_run_reuses_the_training_and_gets_the_same_predictions(tmp_path
     pd.testing.assert_frame_equal(first.validation, second.validation, check_exact=True)
     assert first.histories == second.histories and first.seconds == second.seconds
     # the entry holds the model: it predicts what the training predicted
-    from ser.runs import PROBABILITY_COLUMNS
-    from ser.training import predict_proba
+    from ser.training.fitting import predict_proba
+    from ser.training.runs import PROBABILITY_COLUMNS
 
     model = cache.entry(first.trainings[1]["key"]).load_model()
     np.testing.assert_allclose(
@@ -194,7 +194,8 @@ def test_runs_and_the_report_load_without_tensorflow():
     """Reading runs and rendering the index page never import TensorFlow."""
     code = (
         "import sys\n"
-        "import ser.runs, ser.report, ser.plan, ser.training_cache, ser.evaluation\n"
+        "import ser.training.runs, ser.reporting.index_page, ser.training.plan\n"
+        "import ser.training.training_cache, ser.evaluation.tables\n"
         "loaded = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
         "assert not loaded, loaded\n"
     )

@@ -1,5 +1,5 @@
 import sys
 
-from ser.cli import main
+from ser.app.cli import main
 
 sys.exit(main())

@@ -1,0 +1,1 @@
+"""Stage 3, the features: MFCC, log-mel, eGeMAPS, the waveform bank and pooled encoder states, with their caches."""

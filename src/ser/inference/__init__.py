@@ -1,0 +1,1 @@
+"""Stage 4, inference: a shipped model folder turned into answers for recordings, one or thousands."""
