@@ -73,9 +73,9 @@ PLOTS := $(PKG)/reporting/plots.py
 TEMPLATES := $(PKG)/reporting/templating.py $(wildcard $(PKG)/reporting/templates/*)
 TRAINED := $(REPORTS)/03_training.outputs
 $(REPORTS)/01_data_exploration.ipynb: $(RUNNER) $(PLOTS)
-$(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(call stage,models features training) $(PLOTS)
-$(REPORTS)/03_training.ipynb: $(RUNNER) $(call stage,models features inference training evaluation) \
-  $(PLOTS) | $(REPORTS)/02_feature_extraction.ipynb
+$(REPORTS)/02_feature_extraction.ipynb: $(RUNNER) $(call stage,models features) $(PLOTS)
+$(REPORTS)/03_training.ipynb: $(RUNNER) $(call stage,models features inference training) $(PLOTS) \
+  | $(REPORTS)/02_feature_extraction.ipynb
 $(TRAINED): $(REPORTS)/03_training.ipynb
 	$(PY) -m ser.reporting.outputs $(OUT)/models $@
 $(REPORTS)/04_evaluation.ipynb: $(TRAINED) $(RUNNER) \
@@ -86,7 +86,7 @@ $(REPORTS)/05_demo.ipynb: $(TRAINED) $(RUNNER) $(call stage,models features infe
 $(REPORTS)/06_your_own_data.ipynb: $(RUNNER) $(call stage,models features inference training) $(PLOTS)
 
 features: $(REPORTS)/02_feature_extraction.html ## Extract (or load cached) MFCC, log-mel and eGeMAPS features: notebook 02
-train: $(REPORTS)/03_training.html ## Train (or reuse from the training cache) the BiLSTM and our model's candidates, choose on validation actors, ship: notebook 03
+train: $(REPORTS)/03_training.html ## Train (or reuse from the training cache) the BiLSTM, the CNN and the encoder heads, choose on validation actors, ship: notebook 03
 
 evaluate: $(REPORTS)/04_evaluation.html ## Evaluate, write reports/metrics.json and the model card: notebook 04
 

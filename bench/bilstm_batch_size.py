@@ -26,7 +26,7 @@ import numpy as np
 from ser.config import RUNS_DIR
 from ser.data.dataset import build_index
 from ser.data.splits import EMOBOX_FOLDS, speaker_split
-from ser.features.extraction import load_features
+from ser.features.cache import load_features
 from ser.models.specs import BILSTM
 from ser.scoring import paired_standard_error
 from ser.training.fitting import fit_split

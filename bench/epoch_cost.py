@@ -24,9 +24,9 @@ import numpy as np
 from ser.data.dataset import build_index
 from ser.data.download import ensure_ravdess
 from ser.data.splits import protocol_splits
-from ser.features.extraction import load_features
+from ser.features.cache import load_features
 from ser.models.architectures import N_CLASSES, build_model
-from ser.training.fitting import Standardizer, predict_proba, seed_everything
+from ser.training.fitting import predict_proba, seed_everything
 from ser.training.plan import SPECS
 
 
@@ -59,8 +59,6 @@ def main() -> None:
         if size:
             spec, name = replace(spec, batch_size=size), f"{name} (batch {size})"
         x = features[spec.features].features
-        if spec.normalisation == "scaler":
-            x = Standardizer.fit(x[split.train]).transform(x)
         seed_everything(42)
         steps = int(np.ceil(len(split.train) / spec.batch_size))
         model = build_model(spec, x.shape[1], x.shape[2], steps_per_epoch=steps,

@@ -2,7 +2,7 @@
 augmentation, judged on validation actors (clean and damaged) and on TESS.
 
     RAVDESS_DIR=... TESS_DIR=... .venv/bin/python bench/explore_generalisation.py \
-        --modes plain bank trim tile [--spec cnn_no_augmentation] --folds 1 2
+        --modes plain bank trim tile [--spec cnn_augmented] --folds 1 2
 
 Modes (the same for training, validation, damaged validation clips and TESS):
 - ``plain``: the recording as it is; a short one is padded with trailing zeros, a long
@@ -56,7 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ser.config import EMOTION_NAMES, RUNS_DIR, SAMPLE_RATE
+from ser.config import EMOTION_NAMES, SAMPLE_RATE
 from ser.data.audio import load_audio
 from ser.data.dataset import build_index
 from ser.data.download import ensure_ravdess
@@ -67,9 +67,8 @@ from ser.features.extraction import FeatureParams, feature_matrix, map_in_proces
 from ser.features.waveform_bank import load_bank
 from ser.inference.predict import window_starts
 from ser.scoring import unweighted_accuracy
-from ser.training.experiments import read_selection
 from ser.training.fitting import predict_proba, train_model
-from ser.training.plan import SPECS
+from ser.training.plan import CNN_RECIPE, SPECS
 
 TRIM_DB = 30
 BANK_VERSIONS = 3
@@ -126,7 +125,7 @@ def main() -> None:
     parser.add_argument("--spec", default=None, help="default: the committed recipe")
     parser.add_argument("--balanced-classes", action="store_true")
     args = parser.parse_args()
-    spec = SPECS[args.spec or read_selection(RUNS_DIR)["recipe"]]
+    spec = SPECS[args.spec] if args.spec else CNN_RECIPE
     if args.epochs:
         spec = spec.with_changes(spec.name, epochs=args.epochs)
     if args.balanced_classes:

@@ -22,7 +22,7 @@ import numpy as np
 from ser.data.dataset import build_index
 from ser.data.download import ensure_ravdess
 from ser.data.splits import random_split, speaker_split
-from ser.features.extraction import load_features
+from ser.features.cache import load_features
 from ser.models.architectures import CNN
 from ser.training.fitting import fit_split
 

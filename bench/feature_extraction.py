@@ -24,7 +24,8 @@ import soxr
 from ser.data.audio import read_audio
 from ser.data.dataset import build_index
 from ser.data.download import ensure_ravdess
-from ser.features.extraction import FeatureParams, feature_matrix, load_features
+from ser.features.cache import load_features
+from ser.features.extraction import FeatureParams, feature_matrix
 
 
 def end_to_end(index, kinds: tuple[str, ...], workers: int) -> float:

@@ -37,10 +37,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from ser.data.own_corpus import read_corpus
 from ser.data.tess import tess_root
 from ser.features.encoder_states import load_encoder_states
 from ser.training.learning_curve import learning_curve
-from ser.training.own_data import load_base, read_corpus, train_own_model
+from ser.training.own_data import load_base, train_own_model
 
 
 def main() -> None:

@@ -91,15 +91,20 @@ def write_audio(tmp_path: Path):
 
 
 def make_metrics(ours_si=0.7, ours_random=0.9, bilstm_si=0.4, baseline_si=0.5, quick=False):
-    """A small but complete Metrics object: every model's per-fold scores set by hand."""
-    from ser.evaluation.tables import (
+    """A small but complete Metrics object: every model's per-fold scores set by hand; the CNN
+    ships, so the encoder family is absent (see :func:`with_encoder`)."""
+    from ser.evaluation.schema import (
+        ConditionResult,
+        CorpusModelResult,
+        CorpusResult,
         Metrics,
         ModelResult,
         ProtocolResult,
+        RobustnessResult,
         Scores,
-        SeedSpread,
         ShippedResult,
     )
+    from ser.models.calibration import CalibrationResult
 
     def result(protocol, uar, folds):
         scores = [
@@ -110,47 +115,57 @@ def make_metrics(ours_si=0.7, ours_random=0.9, bilstm_si=0.4, baseline_si=0.5, q
         return ProtocolResult(protocol, scores, scores[0], mean, {k: 0.0321 for k in mean},
                               {"calm": uar, "sad": uar})  # fmt: skip
 
-    def model(name, role, si, rnd=None):
+    def model(name, label, role, si, rnd=None, **extra):
         protocols = {"speaker_independent": result("speaker_independent", si, [1, 2])}
         if rnd is not None:
             protocols["random"] = result("random", rnd, [0])
-        return ModelResult(name, role, f"{name} description", protocols)
+        return ModelResult(name, label, role, f"{name} description", protocols, **extra)
 
     models = {
-        "cnn": model("cnn", "ours", ours_si, ours_random),
-        "cnn_random_split": ModelResult(
-            "cnn_random_split",
-            "ours, random split",
-            "chosen for the random split",
-            {"random": result("random", ours_random, [0])},
-        ),
-        "cnn_mfcc": model("cnn_mfcc", "ablation", ours_si - 0.1),
-        "bilstm": model("bilstm", "reference", bilstm_si, 0.5),
-        "majority": model("majority", "baseline", 0.125, 0.125),
-        "logistic_regression": model("logistic_regression", "baseline", baseline_si - 0.05, 0.6),
-        "egemaps_svm": model("egemaps_svm", "baseline", baseline_si, 0.6),
-    }
-    models["cnn"].seeds = {
-        "speaker_independent": SeedSpread(
-            [1, 2, 3], {"uar": [ours_si, ours_si, ours_si]}, {"uar": ours_si}, {"uar": 0.0123}
-        )  # fmt: skip
-    }
-    headline = {"accuracy": ours_random, "uar": ours_random, "macro_f1": ours_random}
-    models["cnn_random_split"].seeds = {
-        "random": SeedSpread(
-            [1, 2, 3],
-            {k: [v] * 3 for k, v in headline.items()},
-            headline,
-            {k: 0.0111 for k in headline},
-        )  # fmt: skip
-    }
+        "cnn": model("cnn", "CNN (reference design)", "cnn", ours_si, ours_random,
+                     training_seconds={"speaker_independent": 300.0, "random": 50.0}),
+        "bilstm": model("bilstm", "the original BiLSTM", "reference", bilstm_si, 0.5),
+        "majority": model("majority", "the majority class", "baseline", 0.125, 0.125),
+        "logistic_regression": model("logistic_regression", "a logistic regression", "baseline",
+                                     baseline_si - 0.05, 0.6),
+        "egemaps_svm": model("egemaps_svm", "eGeMAPS with an SVM", "baseline", baseline_si, 0.6,
+                             svm_c_per_fold={"speaker_independent": {1: 1.0, 2: 10.0}}),
+    }  # fmt: skip
     shipped = ShippedResult(
         "cnn", Scores(240, 0.4444, 0.4321, 0.4, {"calm": 0.5}, 0, [1, 11, 20, 21]),
         list(range(2, 20)), [13, 16], 43, 40, 1234, ["neutral", "calm"],
     )  # fmt: skip
-    selection = [{"candidate": "cnn", "description": "ours", "validation_uar_mean": 0.6,
-                  "validation_uar_std": 0.05}]  # fmt: skip
-    return Metrics(models, "cnn", "cnn", "bilstm", selection, shipped, {"seed": 1, "quick": quick},
-                   random_model="cnn_random_split",
-                   random_selection=[{"candidate": "cnn", "validation_uar": 0.8, "behind_the_best": 0.0,
-                                     "noise": 0.0, "ingredients": 1, "chosen": True}])  # fmt: skip
+    calibration = CalibrationResult(0.1, 0.04, 1.2, 1.1, {1: 1.5, 2: 1.4}, {1: 0.5, 2: 0.6}, 0.8,
+                                    0.6, 0.7, 0.75, 0.4)  # fmt: skip
+    conditions = {"clean": ConditionResult(0.7, 0.0), "white noise 20 dB": ConditionResult(0.6, 0.1),
+                  "babble 10 dB": ConditionResult(0.5, 0.2)}  # fmt: skip
+    tess = CorpusResult("TESS", 100, ["neutral", "sad"], [
+        CorpusModelResult("cnn", "CNN (reference design)", "cnn", 0.55, {"neutral": 0.9, "sad": 0.2}),
+        CorpusModelResult("bilstm", "the original BiLSTM", "reference", 0.3, {"neutral": 0.5, "sad": 0.1}),
+    ])  # fmt: skip
+    return Metrics(models, "cnn", "bilstm", shipped, {"seed": 1, "quick": quick, "folds": [1, 2]},
+                   calibration={"cnn": calibration},
+                   robustness=[RobustnessResult("cnn", "CNN (shipped)", True, conditions)],
+                   corpora=[tess])  # fmt: skip
+
+
+def with_encoder(metrics, si=0.77, shipped=True):
+    """``metrics`` with an encoder family whose best head scores ``si`` (and ships)."""
+    from dataclasses import replace
+
+    from ser.evaluation.schema import EncoderResult, EnrolmentResult, ModelResult
+
+    cnn = metrics.models[metrics.ours]
+    protocols = {p: replace(r, mean={k: si for k in r.mean}) for p, r in cnn.protocols.items()}
+    head = ModelResult("whisper_all_layers", "Whisper encoder, every layer", "encoder",
+                       "a head", protocols)  # fmt: skip
+    metrics.models[head.name] = head
+    winner = head.name if shipped else metrics.ours
+    selection = [{"candidate": head.name, "validation UA": 0.8, "± std over folds": 0.05},
+                 {"candidate": metrics.ours, "validation UA": 0.7, "± std over folds": 0.04}]  # fmt: skip
+    metrics.encoder = EncoderResult(head.name, winner, "the rule", selection, [
+        EnrolmentResult("10 random clips", 0.85, 0.02, {1: 0.84, 2: 0.86}),
+        EnrolmentResult("neutral and calm clips", 0.8, 0.03, {1: 0.79, 2: 0.81}),
+    ])  # fmt: skip
+    metrics.calibration[head.name] = metrics.calibration[metrics.ours]
+    return metrics

@@ -13,13 +13,13 @@ from ser.models.architectures import (
     UtteranceNormalization,
     build_model,
 )
-from ser.training.fitting import Standardizer
-from ser.training.plan import CANDIDATES, QUICK_EPOCHS, Plan
+from ser.training.plan import CNN_RECIPE, QUICK_EPOCHS, SPECS, Plan
 
 
 def test_bilstm_matches_the_original():
     model = build_model(BILSTM)
-    assert model.count_params() == 259_912
+    standardise = model.get_layer("standardise")  # the scaler's statistics: 2 × 40, not trained
+    assert model.count_params() == 259_912 + 80 and not standardise.trainable_weights
     assert model.input_shape == (None, 174, 40) and model.output_shape == (None, 8)
     layers = {layer.name: layer for layer in model.layers}
     bilstm = layers["bilstm"]
@@ -30,6 +30,7 @@ def test_bilstm_matches_the_original():
     assert layers["dense"].units == 64 and layers["dense"].activation.__name__ == "relu"
     assert layers["emotion"].units == 8 and layers["emotion"].activation.__name__ == "softmax"
     assert [type(layer).__name__ for layer in model.layers] == [
+        "Standardize",
         "Bidirectional", "Dropout", "LSTM", "Dropout", "Dense", "Dense",
     ]  # fmt: skip
 
@@ -85,8 +86,8 @@ def test_spec_augment_masks_only_while_training():
     assert 0 < (masked == 0).mean() < 0.5  # some cells masked, most kept
 
 
-def test_every_candidate_builds_and_round_trips_in_safe_mode(tmp_path):
-    for spec in CANDIDATES:
+def test_every_planned_model_builds_and_round_trips_in_safe_mode(tmp_path):
+    for spec in SPECS.values():
         n_features = 40 if spec.features == "mfcc" else 64
         x = np.random.default_rng(1).normal(-30, 10, size=(3, 174, n_features)).astype(np.float32)
         model = build_model(spec, n_features=n_features, adapt_on=x)
@@ -102,58 +103,28 @@ def test_every_candidate_builds_and_round_trips_in_safe_mode(tmp_path):
         assert not list(folder.glob("*.pkl")) and not (folder / "scaler.json").exists()
 
 
-def test_candidates_differ_from_the_reference_design_in_one_ingredient():
-    assert CANDIDATES
-    for spec in CANDIDATES:
-        changed = [
-            key for key, value in spec.as_dict().items()
-            if key not in ("name", "description") and value != CNN.as_dict()[key]
-        ]  # fmt: skip
-        assert len(changed) == 1, (spec.name, changed)
-
-
-def test_standardizer_uses_training_statistics():
+def test_the_bilstm_standardises_with_its_training_clips_statistics():
     rng = np.random.default_rng(0)
     train = rng.normal(5, 2, size=(30, 174, 40)).astype(np.float32)
-    scaler = Standardizer.fit(train)
-    scaled = scaler.transform(train).reshape(-1, 40)
+    model = build_model(BILSTM, adapt_on=train)
+    standardise = model.get_layer("standardise")
+    scaled = np.asarray(standardise(train)).reshape(-1, 40)
     np.testing.assert_allclose(scaled.mean(0), 0, atol=1e-4)
     np.testing.assert_allclose(scaled.std(0), 1, atol=1e-3)
-    constant = Standardizer.fit(np.ones((2, 3, 4), np.float32))
-    assert np.all(np.isfinite(constant.transform(np.ones((1, 3, 4), np.float32))))
+    constant = build_model(BILSTM, n_frames=3, n_features=4, adapt_on=np.ones((2, 3, 4)))
+    assert np.all(np.isfinite(constant.predict(np.ones((1, 3, 4), np.float32), verbose=0)))
 
 
 @pytest.mark.parametrize(("quick", "epochs"), [(True, None), (False, None), (False, 5)])
-def test_plan_caps_epochs_folds_and_seeds(quick, epochs):
+def test_plan_caps_epochs_and_folds(quick, epochs):
     plan = Plan.resolve(7, quick=quick, epochs=epochs)
     if quick:
-        assert (
-            plan.folds == [1, 2]
-            and plan.seeds == plan.seeds_for("random") == [7]
-            and plan.spec("cnn").epochs == QUICK_EPOCHS == 2
-        )
+        assert plan.folds == [1, 2] and plan.spec(CNN_RECIPE.name).epochs == QUICK_EPOCHS == 2
     else:
-        assert plan.folds == [1, 2, 3, 4, 5, 6] and plan.seeds == [7]
-        assert plan.seeds_for("speaker_independent") == plan.seeds_for("random") == [7]
-        assert plan.spec("cnn").epochs == (5 if epochs else CNN.epochs)
+        assert plan.folds == [1, 2, 3, 4, 5, 6] and plan.seed == 7
+        assert plan.spec(CNN_RECIPE.name).epochs == (5 if epochs else CNN.epochs)
         assert plan.spec("bilstm").epochs == (5 if epochs else BILSTM.epochs)
     assert Plan.from_dict(plan.as_dict()) == plan
-
-
-def test_an_averaged_model_predicts_the_mean_and_round_trips(tmp_path):
-    from ser.models.architectures import average_models
-
-    x = np.random.default_rng(2).normal(-30, 10, size=(3, 174, 64)).astype(np.float32)
-    members = []
-    for seed in (1, 2):
-        __import__("keras").utils.set_random_seed(seed)
-        members.append(build_model(CNN, n_features=64))
-    expected = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
-    ensemble = average_models(members)
-    np.testing.assert_allclose(ensemble.predict(x, verbose=0), expected, atol=1e-6)
-    artifacts.save_model(ensemble, tmp_path, {"model": "cnn_ensemble"})
-    loaded, _, _ = artifacts.load_model(tmp_path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
 
 
 def fake_run(name: str, seed: int, model, x: np.ndarray, cache, fold: int = 1):
@@ -182,51 +153,44 @@ def fake_run(name: str, seed: int, model, x: np.ndarray, cache, fold: int = 1):
     )  # fmt: skip
 
 
-def test_shipping_the_seed_ensemble_averages_the_seeds_models(tmp_path):
+def test_shipping_writes_the_shipped_folds_model_with_its_calibration(tmp_path):
     import pandas as pd
 
-    from ser.models.calibration import apply_temperature, fit_temperature
-    from ser.training.experiments import Session, ship
-    from ser.training.runs import average_runs
+    from ser.models.calibration import fit_temperature
+    from ser.training.plan import CNN_RECIPE
+    from ser.training.session import Session
+    from ser.training.shipping import ship_cnn
     from ser.training.training_cache import TrainingCache
 
-    plan = Plan(seed=5, seeds=[5, 6], folds=[1])
+    plan = Plan(seed=5, folds=[1])
     index = pd.DataFrame({"actor": np.arange(1, 25), "clip_id": [f"c{i}" for i in range(24)]})
     session = Session(index, {}, plan, tmp_path / "runs", TrainingCache(tmp_path / "cache"))
     x = np.random.default_rng(3).normal(-30, 10, size=(16, 174, 64)).astype(np.float32)
-    outputs, runs = [], []
-    for seed in plan.seeds:
-        __import__("keras").utils.set_random_seed(seed)
-        model = build_model(CNN, n_features=64)
-        outputs.append(model.predict(x, verbose=0))
-        runs.append(fake_run("cnn", seed, model, x, session.cache))
-        session.runs["cnn", "speaker_independent", seed] = runs[-1]
-    single = ship("cnn", False, session, tmp_path / "single")
-    ensemble = ship("cnn", True, session, tmp_path / "ensemble")
-    written = (ensemble / artifacts.MODEL_FILE).stat().st_mtime_ns
-    ship("cnn", True, session, tmp_path / "ensemble")  # the same trainings: nothing rewritten
-    assert (ensemble / artifacts.MODEL_FILE).stat().st_mtime_ns == written
-    np.testing.assert_allclose(
-        artifacts.load_model(single)[0].predict(x, verbose=0), outputs[0], atol=1e-6
-    )
-    model, _, info = artifacts.load_model(ensemble)
-    np.testing.assert_allclose(model.predict(x, verbose=0), np.mean(outputs, axis=0), atol=1e-6)
-    assert info["model"] == "cnn_ensemble" and info["members"] == 2 and info["seed"] == [6, 7]
-    assert info["held_out_actors"] == [1, 11, 20, 21] and info["trainings"] == ["cnn-5", "cnn-6"]
+    __import__("keras").utils.set_random_seed(5)
+    model = build_model(CNN, n_features=64)
+    output = model.predict(x, verbose=0)
+    run = fake_run(CNN_RECIPE.name, 5, model, x, session.cache)
+    session.runs[CNN_RECIPE.name, "speaker_independent", 5] = run
+    shipped = ship_cnn(session, tmp_path / "cnn")
+    written = (shipped / artifacts.MODEL_FILE).stat().st_mtime_ns
+    ship_cnn(session, tmp_path / "cnn")  # the same training: nothing rewritten
+    assert (shipped / artifacts.MODEL_FILE).stat().st_mtime_ns == written
+    loaded, _, info = artifacts.load_model(shipped)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), output, atol=1e-6)
+    assert info["model"] == CNN_RECIPE.name and info["seed"] == 6
+    assert info["held_out_actors"] == [1, 11, 20, 21] and info["trainings"] == [
+        f"{CNN_RECIPE.name}-5"
+    ]
     # The ONNX export is the same model.
     from ser.inference.predict import Predictor
 
-    np.testing.assert_allclose(
-        Predictor(ensemble).window_probabilities(x), np.mean(outputs, axis=0), atol=1e-5
-    )
-    # The calibration was fitted on the ensemble's validation clips (the seeds' average).
-    validation = average_runs(runs, "validation")
-    targets = [EMOTION_NAMES.index(e) for e in validation["emotion"]]
-    probabilities = validation[[c for c in validation.columns if c.startswith("p_")]].to_numpy()
-    temperature = fit_temperature(probabilities, targets)
+    np.testing.assert_allclose(Predictor(shipped).window_probabilities(x), output, atol=1e-5)
+    # The calibration was fitted on the shipped fold's validation clips.
+    targets = [EMOTION_NAMES.index(e) for e in run.validation["emotion"]]
+    probabilities = run.validation[[c for c in run.validation.columns if c.startswith("p_")]]
+    temperature = fit_temperature(probabilities.to_numpy(), targets)
     assert info["calibration"]["temperature"] == pytest.approx(temperature, rel=1e-6)
     assert info["calibration"]["fitted_on"] == "validation actors 13, 14 (16 clips)"
-    assert np.allclose(apply_temperature(probabilities, 1.0), probabilities, atol=1e-6)
 
 
 def test_channel_augment_damages_only_while_training():

@@ -145,8 +145,8 @@ def test_states_key_follows_the_clips_bytes_and_the_front_end(tmp_path):
 
 def test_states_cache_is_listed_with_the_features(tmp_path):
     from ser.data.dataset import parse_filename
+    from ser.features.cache import describe_cache
     from ser.features.encoder_states import load_encoder_states
-    from ser.features.extraction import describe_cache
 
     index = pd.DataFrame({"path": [str(p) for p in CLIPS[:2]],
                           "clip_id": [parse_filename(p)["clip_id"] for p in CLIPS[:2]]})  # fmt: skip

@@ -9,23 +9,23 @@ import pytest
 
 from ser.config import EMOTION_NAMES
 from ser.data.splits import EMOBOX_FOLDS, protocol_splits
+from ser.features.encoder_states import EncoderData
 from ser.training.encoder_family import (
     BY_NAME,
     ENSEMBLE,
-    EncoderData,
     best_encoder,
     choose_family,
     ensemble_frame,
     family_table,
-    load_run,
+    load_encoder_run,
     read_family,
     run_candidate,
     save_runs,
     train_candidates,
 )
-from ser.training.experiments import BEHIND, INGREDIENTS, NOISE
 from ser.training.plan import Plan
 from ser.training.runs import PROBABILITY_COLUMNS
+from ser.training.selection import BEHIND, INGREDIENTS, NOISE
 
 
 def _index(clips_per_emotion: int = 2) -> pd.DataFrame:
@@ -133,7 +133,7 @@ def test_runs_and_the_choice_round_trip_through_json_and_csv(trained, tmp_path):
     record = read_family(tmp_path)
     assert record["winner"] == winner and record["best_encoder"] == best_encoder(table)
     assert [row["candidate"] for row in record["candidates"]] == list(table.index)
-    loaded = load_run(tmp_path, winner, "speaker_independent")
+    loaded = load_encoder_run(tmp_path, winner, "speaker_independent")
     original = runs[winner]["speaker_independent"]
     assert loaded.validation_uar == pytest.approx(original.validation_uar)
     assert loaded.tess_uar == pytest.approx(original.tess_uar)
@@ -166,22 +166,20 @@ def test_enrolment_table_has_every_condition_and_centring_helps_a_speaker_offset
 
 
 def test_encoder_targets_pass_and_fail_by_their_thresholds():
-    from ser.evaluation.encoder_results import EncoderResult, target_rows
-    from ser.evaluation.tables import Metrics
+    from ser.evaluation.schema import ConditionResult, CorpusModelResult, EnrolmentResult, Metrics
+    from ser.evaluation.targets import target_rows
 
-    from .conftest import make_metrics
+    from .conftest import make_metrics, with_encoder
 
-    metrics = make_metrics(ours_si=0.79, ours_random=0.95)
-    metrics.models["whisper"] = metrics.models["cnn"]
-    metrics.encoder = EncoderResult(
-        "whisper", "whisper", "rule", [{"candidate": "whisper"}],
-        calibration={"ece_after": 0.04},
-        tess={"ua": 0.6, "recall": {"sad": 0.2, "angry": 0.9}},
-        robustness={"clean": {"uar": 0.8, "drop": 0.0}, "white noise 20 dB": {"uar": 0.75, "drop": 0.05},
-                    "babble 20 dB": {"uar": 0.6, "drop": 0.2}, "silence padding": {"uar": 0.8, "drop": 0.0}},
-        enrolment=[{"condition": "10 random clips", "UA": 0.85}],
-    )  # fmt: skip
-    rows = {row["target"]: row for row in target_rows(metrics)}
+    metrics = with_encoder(make_metrics(), si=0.79)
+    metrics.encoder.enrolment = [EnrolmentResult("10 random clips", 0.85, 0.01, {1: 0.85})]
+    metrics.corpora[0].models.append(CorpusModelResult(
+        "whisper_all_layers", "Whisper", "encoder", 0.6, {"sad": 0.2, "angry": 0.9}))  # fmt: skip
+    metrics.robustness[0].conditions = {
+        "clean": ConditionResult(0.8, 0.0), "white noise 20 dB": ConditionResult(0.75, 0.05),
+        "babble 20 dB": ConditionResult(0.6, 0.2), "silence padding": ConditionResult(0.8, 0.0),
+    }  # fmt: skip
+    rows = {row["target"]: row for row in target_rows(metrics) if row["model"] != "cnn"}
     result = {target.split(" (")[0]: row["result"] for target, row in rows.items()}
     assert result["speaker-independent UA ≥ 0.76"] == "pass"
     assert rows["speaker-independent UA ≥ 0.80 (aim)"]["result"] == "fail"
@@ -198,8 +196,8 @@ def test_encoder_targets_pass_and_fail_by_their_thresholds():
 
 
 def test_learning_curve_grows_with_clips_and_needs_two_speakers():
+    from ser.data.own_corpus import Corpus
     from ser.training.learning_curve import ALONE, learning_curve
-    from ser.training.own_data import Corpus
 
     rng = np.random.default_rng(0)
     labels = np.array(["a", "b", "c"] * 40)

@@ -4,15 +4,10 @@ import pytest
 
 from ser.data.splits import Split
 from ser.evaluation.baselines import svm_with_validated_c
-from ser.evaluation.tables import (
-    ProtocolResult,
-    confusion,
-    per_class_table,
-    summarise,
-    top_confusions,
-)
-from ser.training.experiments import choose, selection_table
+from ser.evaluation.schema import ProtocolResult, summarise, typed
+from ser.evaluation.tables import confusion, per_class_table, top_confusions
 from ser.training.runs import ProtocolRun
+from ser.training.selection import INGREDIENTS, choose, with_noise
 
 LABELS = ["a", "b", "c"]
 
@@ -59,7 +54,7 @@ def test_protocol_result_mean_std_and_test_actors():
     assert result.mean["accuracy"] == pytest.approx(0.75)
     assert result.std["accuracy"] == pytest.approx(0.25)  # population std of (1, 0.5)
     assert result.pooled.accuracy == pytest.approx(0.75)
-    assert ProtocolResult.from_dict(__import__("dataclasses").asdict(result)) == result
+    assert typed(ProtocolResult, __import__("dataclasses").asdict(result)) == result
 
 
 def _run(name, validation, test_accuracy):
@@ -69,41 +64,38 @@ def _run(name, validation, test_accuracy):
     return ProtocolRun(name, "speaker_independent", 1, predictions, validation, {}, {})
 
 
-def test_selection_reads_validation_scores_only():
-    runs = {
-        "cnn": _run("cnn", {1: 0.5, 2: 0.7}, test_accuracy=1),
-        "cnn_no_augmentation": _run("cnn_no_augmentation", {1: 0.7, 2: 0.6}, test_accuracy=0),
-    }
-    table = selection_table(runs)
-    assert table.loc["cnn_no_augmentation", "validation UA"] == pytest.approx(0.65)
-    assert not [c for c in table.columns if "test" in c.lower()]
-    # the better test score does not win: the better validation score does
-    assert choose(table) == "cnn_no_augmentation"
-    tie = selection_table(
-        {
-            "cnn": _run("cnn", {1: 0.6}, 0),
-            "cnn_no_augmentation": _run("cnn_no_augmentation", {1: 0.6}, 1),
-        }
-    )
-    assert choose(tie) == "cnn"  # one fold: no measure of noise, the first listed wins
+def selection_table(per_fold: dict[str, dict[int, float]], ingredients: dict[str, int]):
+    """A selection table as notebook 03 builds one: validation UA per candidate and fold."""
+    table = pd.DataFrame(
+        [{"candidate": name, "validation UA": float(np.mean(list(uar.values()))),
+          INGREDIENTS: ingredients[name]} for name, uar in per_fold.items()]
+    ).set_index("candidate")  # fmt: skip
+    return with_noise(table, {n: list(u.values()) for n, u in per_fold.items()}, "validation UA")
+
+
+SIMPLER = {"bank": 2, "plain": 1}
+
+
+def test_the_better_validation_score_wins_and_the_first_listed_breaks_a_tie():
+    assert choose(selection_table({"bank": {1: 0.5, 2: 0.7}, "plain": {1: 0.7, 2: 0.65}},
+                                  SIMPLER)) == "plain"  # fmt: skip
+    tie = selection_table({"bank": {1: 0.6}, "plain": {1: 0.6}}, {"bank": 1, "plain": 1})
+    assert choose(tie) == "bank"  # one fold: no measure of noise, the first listed wins
 
 
 def test_the_simpler_candidate_wins_within_the_noise_and_loses_beyond_it():
-    def table(cnn, plain):
-        return selection_table({"cnn": _run("cnn", cnn, 0),
-                                "cnn_no_augmentation": _run("cnn_no_augmentation", plain, 0)})  # fmt: skip
+    def table(bank, plain):
+        return selection_table({"bank": bank, "plain": plain}, SIMPLER)
 
-    # cnn leads by 0.02 on average, but the folds disagree: within the noise
+    # bank leads by 0.02 on average, but the folds disagree: within the noise
     noisy = table({1: 0.70, 2: 0.60, 3: 0.72}, {1: 0.62, 2: 0.66, 3: 0.68})
-    assert noisy.loc["cnn_no_augmentation", "behind the best"] == pytest.approx(0.02)
-    assert noisy.loc["cnn_no_augmentation", "noise (1 SE)"] > 0.02
-    assert choose(noisy) == "cnn_no_augmentation"  # no SpecAugment: one ingredient fewer
-    # cnn leads by the same 0.02 on every fold: beyond the noise, the better one wins
+    assert noisy.loc["plain", "behind the best"] == pytest.approx(0.02)
+    assert noisy.loc["plain", "noise (1 SE)"] > 0.02
+    assert choose(noisy) == "plain"  # one ingredient fewer
+    # bank leads by the same 0.02 on every fold: beyond the noise, the better one wins
     steady = table({1: 0.70, 2: 0.60, 3: 0.72}, {1: 0.68, 2: 0.58, 3: 0.70})
-    assert steady.loc["cnn_no_augmentation", "noise (1 SE)"] == pytest.approx(0.0, abs=1e-12)
-    assert choose(steady) == "cnn"
-    # the simpler one ahead: it wins on its score alone
-    assert choose(table({1: 0.6, 2: 0.6}, {1: 0.7, 2: 0.65})) == "cnn_no_augmentation"
+    assert steady.loc["plain", "noise (1 SE)"] == pytest.approx(0.0, abs=1e-12)
+    assert choose(steady) == "bank"
 
 
 def test_paired_standard_error():
@@ -127,37 +119,57 @@ def test_svm_c_is_chosen_on_validation_clips_not_test():
 
 
 def test_targets_pass_and_fail_from_the_numbers():
-    from ser.evaluation.tables import target_rows
+    from ser.evaluation.targets import target_rows
 
     from .conftest import make_metrics
 
     rows = {(r["model"], r["target"].split(" (")[0]): r for r in target_rows(make_metrics(0.63))}
-    # the random targets judge the model chosen for the random split, over its seeds
-    assert rows[("cnn_random_split", "random split: accuracy ≥ 85%")]["result"] == "pass"
-    assert ("cnn", "random split: accuracy ≥ 85%") not in rows
+    assert rows[("cnn", "random split: accuracy ≥ 85%")]["result"] == "pass"
     assert rows[("bilstm", "random split: accuracy ≥ 85%")]["result"] == "fail"
     assert rows[("cnn", "speaker-independent UA ≥ 0.63")]["result"] == "pass"
     assert rows[("cnn", "speaker-independent UA ≥ 0.65")]["result"] == "fail"
-    margin = rows[("cnn", "speaker-independent UA above egemaps_svm by ≥ 0.10")]
+    margin = rows[("cnn", "speaker-independent UA above eGeMAPS functionals with an SVM by ≥ 0.10")]
     assert margin["value"] == pytest.approx(0.13) and margin["result"] == "pass"
+    time = rows[("cnn", "time: every fold's training ≤ 8 min")]  # 300 s: at most is a pass
+    assert time["value"] == pytest.approx(5.0) and time["result"] == "pass"
     assert not [key for key in rows if "majority" in key[1]]
+    assert not [key for key in rows if key[0] == "whisper_all_layers"]  # no encoder, no rows
 
 
-def test_metrics_file_round_trips(tmp_path):
-    from ser.evaluation.tables import Metrics
+def test_metrics_file_round_trips_typed(tmp_path):
+    from ser.evaluation.schema import Metrics
+    from ser.models.calibration import CalibrationResult
 
-    from .conftest import make_metrics
+    from .conftest import make_metrics, with_encoder
 
-    metrics = make_metrics()
+    metrics = with_encoder(make_metrics())
     path = metrics.write(tmp_path / "metrics.json")
     again = Metrics.read(path)
-    assert again.ours == "cnn" and again.si("cnn").folds[1].test_actors == [2, 12]
+    assert again == Metrics.read(path) and again.ours == "cnn"
+    assert again.si("cnn").folds[1].test_actors == [2, 12]
     assert again.shipped.scores.test_actors == [1, 11, 20, 21]
-    assert again.models["cnn"].seeds["speaker_independent"].std["uar"] == pytest.approx(0.0123)
+    assert isinstance(again.calibration["cnn"], CalibrationResult)
+    assert again.calibration["cnn"].temperature == {1: 1.5, 2: 1.4}  # fold numbers, not strings
+    assert again.shipped_robustness().conditions["babble 10 dB"].drop == pytest.approx(0.2)
+    assert again.corpus("TESS").of("cnn").uar == pytest.approx(0.55)
+    assert again.encoder.enrolment[0].per_fold == {1: 0.84, 2: 0.86}
+    assert again.models["egemaps_svm"].svm_c_per_fold["speaker_independent"] == {1: 1.0, 2: 10.0}
 
 
-def test_average_runs_and_the_ensemble_rule():
-    from ser.training.experiments import ENSEMBLE_COLUMN, choose_ensemble
+def test_an_older_metrics_file_is_refused_with_its_schema_version(tmp_path):
+    import json
+
+    from ser.evaluation.schema import SCHEMA_VERSION, Metrics, SchemaError
+
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"models": {}, "ours": "cnn", "recipe": "cnn"}))
+    with pytest.raises(
+        SchemaError, match=f"schema version 1; this code reads version {SCHEMA_VERSION}"
+    ):
+        Metrics.read(path)
+
+
+def test_average_runs_averages_the_seeds_probabilities():
     from ser.training.runs import PROBABILITY_COLUMNS, average_runs
 
     def run(seed, calm_probability):
@@ -172,29 +184,6 @@ def test_average_runs_and_the_ensemble_rule():
     assert averaged["clip_id"].tolist() == ["a", "b"]
     assert averaged["p_calm"].tolist() == pytest.approx([0.55, 0.55])
     assert averaged["predicted"].tolist() == ["calm", "calm"]
-    table = pd.DataFrame({"seed 1": [0.5, 0.6], "seed 2": [0.6, 0.7], ENSEMBLE_COLUMN: [0.6, 0.7]})
-    table.loc["mean"] = table.mean()
-    assert choose_ensemble(table)  # 0.65 > mean of singles 0.6
-    table[ENSEMBLE_COLUMN] = [0.5, 0.6, 0.55]
-    assert not choose_ensemble(table)
-    assert not choose_ensemble(table[["seed 1", ENSEMBLE_COLUMN]])  # one seed: nothing to average
-
-
-def test_a_seed_ensemble_for_the_random_split_is_judged_as_it_is():
-    from dataclasses import replace
-
-    from ser.evaluation.tables import target_rows
-
-    from .conftest import make_metrics
-
-    metrics = make_metrics(ours_random=0.80)
-    name = "cnn_ensemble_random_split"
-    ensemble = replace(metrics.models.pop("cnn_random_split"), name=name)
-    ensemble.protocols["random"].mean["accuracy"] = 0.86  # the ensemble's own, not the seeds'
-    metrics.models[name], metrics.random_model = ensemble, name
-    rows = {r["target"]: r for r in target_rows(metrics) if r["model"] == name}
-    accuracy = rows["random split: accuracy ≥ 85% (seed ensemble)"]
-    assert accuracy["value"] == pytest.approx(0.86) and accuracy["result"] == "pass"
 
 
 def test_ua_per_fold_scores_each_fold_on_its_own_clips():

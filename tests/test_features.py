@@ -6,15 +6,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from ser.features.extraction import (
-    FeatureParams,
-    cache_key,
-    clip_features,
-    fix_length,
-    load_features,
-    load_or_extract,
-    mfcc_matrix,
-)
+from ser.features.cache import cache_key, load_features
+from ser.features.extraction import FeatureParams, clip_features, mfcc_matrix
 
 from .conftest import tone
 
@@ -28,10 +21,9 @@ def test_window_is_174_frames_of_40_mfccs():
         assert matrix.shape == (174, 40) and matrix.dtype == np.float32
 
 
-def test_fix_length_pads_the_end_with_zeros_and_cuts_the_end():
-    samples = np.arange(1, 6, dtype=np.float32)
-    assert fix_length(samples, 8).tolist() == [1, 2, 3, 4, 5, 0, 0, 0]
-    assert fix_length(samples, 3).tolist() == [1, 2, 3]
+def one_kind(index, params, **options):
+    """One parameter set's features through the cache."""
+    return load_features(index, [params], **options)[params.kind]
 
 
 def test_padding_is_silence_at_the_end():
@@ -62,14 +54,14 @@ def tiny_index(tmp_path):
 
 def test_cache_hit_and_invalidation(tiny_index, tmp_path):
     cache = tmp_path / "features"
-    first = load_or_extract(tiny_index, cache_dir=cache, workers=1, progress=False)
+    first = one_kind(tiny_index, FeatureParams(), cache_dir=cache, workers=1, progress=False)
     assert not first.from_cache and first.features.shape == (3, 174, 40)
-    second = load_or_extract(tiny_index, cache_dir=cache, workers=1, progress=False)
+    second = one_kind(tiny_index, FeatureParams(), cache_dir=cache, workers=1, progress=False)
     assert second.from_cache and second.path == first.path
     np.testing.assert_array_equal(first.features, second.features)
     np.testing.assert_array_equal(first.features[1], clip_features(tiny_index.loc[1, "path"]))
 
-    changed = load_or_extract(
+    changed = one_kind(
         tiny_index, FeatureParams(n_mfcc=20), cache_dir=cache, workers=1, progress=False
     )
     assert (
@@ -78,19 +70,25 @@ def test_cache_hit_and_invalidation(tiny_index, tmp_path):
         and changed.features.shape == (3, 174, 20)
     )
 
-    subset = load_or_extract(tiny_index.iloc[:2], cache_dir=cache, workers=1, progress=False)
+    subset = one_kind(
+        tiny_index.iloc[:2], FeatureParams(), cache_dir=cache, workers=1, progress=False
+    )
     assert not subset.from_cache and subset.path not in (first.path, changed.path)
 
     sf.write(tiny_index.loc[0, "path"], tone(2.5, 16_000), 16_000)  # a clip's content changes
-    rewritten = load_or_extract(tiny_index, cache_dir=cache, workers=1, progress=False)
+    rewritten = one_kind(tiny_index, FeatureParams(), cache_dir=cache, workers=1, progress=False)
     assert not rewritten.from_cache
     assert len(list(cache.glob("mfcc_*.npz"))) == 4
 
 
 @pytest.mark.slow  # starts worker processes (make check stays under a minute)
 def test_parallel_extraction_matches_serial(tiny_index, tmp_path):
-    serial = load_or_extract(tiny_index, cache_dir=tmp_path / "a", workers=1, progress=False)
-    parallel = load_or_extract(tiny_index, cache_dir=tmp_path / "b", workers=2, progress=False)
+    serial = one_kind(
+        tiny_index, FeatureParams(), cache_dir=tmp_path / "a", workers=1, progress=False
+    )
+    parallel = one_kind(
+        tiny_index, FeatureParams(), cache_dir=tmp_path / "b", workers=2, progress=False
+    )
     np.testing.assert_array_equal(serial.features, parallel.features)
 
 
@@ -118,7 +116,7 @@ def test_load_features_decodes_once_and_matches_each_kind(tiny_index, tmp_path):
     together = load_features(tiny_index, kinds, cache_dir=tmp_path / "a", workers=1, progress=False)
     assert [found.from_cache for found in together.values()] == [False, False]
     for kind in kinds:
-        alone = load_or_extract(
+        alone = one_kind(
             tiny_index, FeatureParams.of(kind), cache_dir=tmp_path / "b", workers=1, progress=False
         )
         np.testing.assert_array_equal(together[kind].features, alone.features)

@@ -11,7 +11,8 @@ import pytest
 import soundfile as sf
 
 from ser.config import SAMPLES_DIR
-from ser.training.own_data import Corpus, CorpusError, cross_validate, read_corpus, train_own_model
+from ser.data.own_corpus import Corpus, CorpusError, read_corpus
+from ser.training.own_data import cross_validate, train_own_model
 
 SAMPLES = sorted(SAMPLES_DIR.glob("*.flac"))
 

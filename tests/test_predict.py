@@ -14,7 +14,8 @@ import soundfile as sf
 from ser.app import cli
 from ser.config import EMOTION_NAMES, PROJECT_ROOT, SAMPLES_DIR
 from ser.data.audio import AudioError
-from ser.features.extraction import FeatureParams, clip_features, load_or_extract
+from ser.features.cache import load_features
+from ser.features.extraction import FeatureParams, clip_features
 from ser.inference.predict import Predictor, window_starts
 from ser.inference.speech import non_speech_signals
 from ser.models.artifacts import read_metadata
@@ -74,7 +75,7 @@ def test_predictor_features_equal_the_cached_training_features(predictor, ravdes
 
     index = build_index(ravdess_root)
     index = index[index["actor"] == 1].reset_index(drop=True)  # one actor's clips: fast
-    cached = load_or_extract(index, LOGMEL, progress=False)
+    cached = load_features(index, [LOGMEL], progress=False)[LOGMEL.kind]
     position = index.index[index["clip_id"] == "03-01-01-01-01-01-01"][0]
     samples = predictor.load(index.loc[position, "path"])
     np.testing.assert_array_equal(predictor.features(samples)[0], cached.features[position])
@@ -301,10 +302,11 @@ def test_cli_help_documents_the_options():
 def test_committed_model_reproduces_its_held_out_metrics(ravdess_root, folder):
     """Re-evaluating models/ (the shipped model, through the predictor if it is ONNX only) and
     models/cnn/ on their held-out actors gives their blocks of metrics.json."""
-    from ser.data.dataset import build_index
     from ser.evaluation.results import evaluate_shipped
+
+    from ser.data.dataset import build_index
     from ser.evaluation.tables import Metrics
-    from ser.features.extraction import load_features
+    from ser.features.cache import load_features
 
     metrics_path = PROJECT_ROOT / "reports" / "metrics.json"
     if not metrics_path.exists() or not (PROJECT_ROOT / folder / "labels.json").exists():

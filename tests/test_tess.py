@@ -11,7 +11,7 @@ import pytest
 
 from ser.config import EMOTION_NAMES
 from ser.data.tess import TESS_EMOTIONS, seven_way, tess_index
-from ser.evaluation.tess_results import TessResult
+from ser.evaluation.tess_results import TessAnswers, TessResult
 
 
 def test_seven_way_never_answers_calm():
@@ -27,16 +27,19 @@ def test_seven_way_never_answers_calm():
 def test_scores_per_model_speaker_and_class():
     truth = ["angry", "angry", "sad", "sad"]
     result = TessResult(
-        {"a": ["angry", "sad", "sad", "sad"], "b": ["angry"] * 4},
+        {"a": TessAnswers("model A", "cnn", ["angry", "sad", "sad", "sad"]),
+         "b": TessAnswers("model B", "baseline", ["angry"] * 4)},
         truth,
         ["OAF", "YAF", "OAF", "YAF"],
-    )
-    assert result.ua == {"a": pytest.approx(0.75), "b": pytest.approx(0.5)}
-    assert result.recall["a"] == {"angry": 0.5, "sad": 1.0}
+    )  # fmt: skip
+    assert result.ua("a") == pytest.approx(0.75) and result.ua("b") == pytest.approx(0.5)
+    assert result.recall("a") == {"angry": 0.5, "sad": 1.0}
     table = result.table()
-    assert table.loc["a", "UA OAF"] == 1.0 and table.loc["a", "UA YAF"] == 0.5
-    matrix = result.confusions(["a"])["a, TESS"]
+    assert table.loc["model A", "UA OAF"] == 1.0 and table.loc["model A", "UA YAF"] == 0.5
+    matrix = result.confusions(["a"])["model A, TESS"]
     assert list(matrix.index) == TESS_EMOTIONS and matrix.loc["angry", "sad"] == 0.5
+    record = result.result()
+    assert record.of("b").role == "baseline" and record.of("a").uar == pytest.approx(0.75)
 
 
 def test_index_from_the_manifest_and_missing_clips(tmp_path):
@@ -68,4 +71,7 @@ def test_the_report_says_plainly_when_tess_is_missing():
 
     from .conftest import make_metrics
 
-    assert "TESS was not evaluated in this run" in tess_summary(make_metrics())
+    metrics = make_metrics()
+    assert "TESS was not evaluated in this run" not in tess_summary(metrics)
+    metrics.corpora = []
+    assert "TESS was not evaluated in this run" in tess_summary(metrics)

@@ -74,11 +74,8 @@ def test_every_key_ingredient_changes_the_key(monkeypatch):
         "Keras": key_of(versions={**VERSIONS, "keras": "3.16.0"}),
         "NumPy": key_of(versions={**VERSIONS, "numpy": "2.5.0"}),
     }
-    monkeypatch.setattr(training_cache, "TRAINING_CODE_VERSION", 99)
-    misses["the training code version"] = key_of()
-    monkeypatch.undo()
-    monkeypatch.setattr("ser.features.extraction.FEATURE_VERSION", 99)
-    misses["the feature version"] = key_of()
+    monkeypatch.setattr(training_cache, "source_digest", lambda *modules: "edited code")
+    misses["the code a training runs"] = key_of()
     monkeypatch.undo()
     assert {name for name, key in misses.items() if key == base} == set()
     assert len(set(misses.values())) == len(misses)  # and no two changes collide
@@ -95,18 +92,6 @@ def test_a_bank_of_versions_is_keyed_by_its_values():
     changed[5, 1, 0, 0] += 1e-3  # one value of one augmented version of one training clip
     assert key_of(spec=spec, features=changed) != base
     assert key_of(spec=spec, features=bank[:, :1]) != base
-
-
-def test_a_field_added_at_its_default_keeps_the_keys_of_earlier_trainings(monkeypatch):
-    """A spec that does not use a new option keys as it did before the option existed."""
-    base = key_of()
-    monkeypatch.setattr(training_cache, "ADDED_SPEC_FIELDS", {})
-    assert key_of() != base  # the field would be in the key without the rule
-    monkeypatch.undo()
-    ingredients = key_ingredients(TINY, FeatureParams.of("logmel"), *tiny_data()[1:2],
-                                  tiny_data()[0]["clip_id"].to_numpy(), tiny_data()[2], seed=7,
-                                  epoch_cap=None, versions=VERSIONS)  # fmt: skip
-    assert not {"waveform_versions", "balanced_classes"} & set(ingredients["spec"])
 
 
 def test_a_second_run_reuses_the_training_and_gets_the_same_predictions(tmp_path):

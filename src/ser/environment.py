@@ -1,12 +1,17 @@
-"""Version checks and a record of the machine, for notebooks and the report."""
+"""Version checks, a record of the machine, and digests of the code that computes a result."""
 
 from __future__ import annotations
 
+import ast
+import functools
+import hashlib
+import importlib.util
 import os
 import platform
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from ser.config import PROJECT_ROOT
 
@@ -111,3 +116,75 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return commit + ("-dirty" if dirty else "")
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of module ``name``, found on disk without importing it (or None)."""
+    top, *rest = name.split(".")
+    spec = importlib.util.find_spec(top)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    base = Path(list(spec.submodule_search_locations)[0]).joinpath(*rest)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _without_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def _imported(tree: ast.AST, package: str) -> set[str]:
+    """The modules of ``package`` a syntax tree imports, at the top or inside functions."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == package}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] != package:
+                continue
+            found.add(node.module)
+            # ``from ser.models import heads`` imports the module ``ser.models.heads``
+            found |= {f"{node.module}.{a.name}" for a in node.names
+                      if _module_file(f"{node.module}.{a.name}")}  # fmt: skip
+    return found
+
+
+@functools.cache
+def _module_code(name: str) -> tuple[str, frozenset[str]]:
+    path = _module_file(name)
+    tree = ast.parse(path.read_text(encoding="utf-8")) if path else ast.Module([], [])
+    package = name.split(".")[0]
+    return ast.dump(_without_docstrings(tree)), frozenset(_imported(tree, package))
+
+
+def source_digest(*modules: str) -> str:
+    """A digest of the code of ``modules`` and of every module of their package they import.
+
+    The digest follows imports transitively (inside functions too) and hashes
+    each module's syntax tree without docstrings, so editing code a result
+    depends on changes it, while comments, docstrings and formatting do not.
+    Cache keys use it instead of version numbers bumped by hand.
+    """
+    seen: dict[str, str] = {}
+    pending = list(modules)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        code, imports = _module_code(name)
+        seen[name] = code
+        pending.extend(imports - seen.keys())
+    text = "\n".join(f"{name}\n{seen[name]}" for name in sorted(seen))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

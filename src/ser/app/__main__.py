@@ -1,5 +1,5 @@
 """``python -m ser.app.server``: serve the demo app (see :mod:`ser.app.server.server`)."""
 
-from ser.app.server import main
+from ser.app.server import serve
 
-raise SystemExit(main())
+raise SystemExit(serve())

@@ -139,12 +139,17 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ser.models.heads import HEADS
-
     parser = argparse.ArgumentParser(
         prog="python -m ser", description="Speech emotion recognition on RAVDESS."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    add_data_command(commands)
+    add_predict_command(commands)
+    add_train_command(commands)
+    return parser
+
+
+def add_data_command(commands) -> None:
     data = commands.add_parser(
         "data",
         help="use $RAVDESS_DIR, or download and verify the official archive into data/raw/",
@@ -154,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--quiet", action="store_true", help="no progress bar")
     data.set_defaults(handler=run_data)
 
+
+def add_predict_command(commands) -> None:
     predict = commands.add_parser(
         "predict",
         help="predict the emotion of audio files (or every audio file in a folder)",
@@ -199,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "or a folder written by `python -m ser train`)")  # fmt: skip
     predict.set_defaults(handler=run_predict)
 
+
+def add_train_command(commands) -> None:
+    from ser.models.heads import HEADS
+
     train = commands.add_parser(
         "train",
         help="train an emotion model on your own labelled recordings",
@@ -234,7 +245,6 @@ def build_parser() -> argparse.ArgumentParser:
                        "this project installed and must see the same paths); the head trains here")  # fmt: skip
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=run_train)
-    return parser
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -66,34 +66,7 @@ def download(url: str, target: Path, *, md5: str | None, progress: bool = True) 
         raise DownloadError(_offline_message(url, reason)) from None
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    with response:
-        resumed = have and response.status == 206
-        if not resumed:
-            have = 0  # server ignored the range: start over
-        length = response.headers.get("Content-Length")
-        total = have + int(length) if length is not None else None
-        mode = "ab" if resumed else "wb"
-        with (
-            open(partial, mode) as out,
-            tqdm(
-                total=total,
-                initial=have,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                desc=target.name,
-                disable=not progress,
-            ) as bar,
-        ):
-            try:
-                for block in iter(lambda: response.read(CHUNK), b""):
-                    out.write(block)
-                    bar.update(len(block))
-            except (TimeoutError, OSError) as error:
-                raise DownloadError(
-                    f"download of {url} was interrupted ({error}); "
-                    f"{partial} is kept and the next run resumes it"
-                ) from None
+    total = _receive(response, partial, have, url, label=target.name, progress=progress)
 
     size = partial.stat().st_size
     if total is not None and size != total:
@@ -111,6 +84,40 @@ def download(url: str, target: Path, *, md5: str | None, progress: bool = True) 
             )
     partial.replace(target)
     return target
+
+
+def _receive(response, partial: Path, have: int, url: str, *, label: str, progress: bool):
+    """Write ``response``'s body to ``partial`` (appended if the server resumed at ``have``);
+    return the expected total size, or None when the server does not say."""
+    with response:
+        resumed = have and response.status == 206
+        if not resumed:
+            have = 0  # server ignored the range: start over
+        length = response.headers.get("Content-Length")
+        total = have + int(length) if length is not None else None
+        mode = "ab" if resumed else "wb"
+        with (
+            open(partial, mode) as out,
+            tqdm(
+                total=total,
+                initial=have,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=label,
+                disable=not progress,
+            ) as bar,
+        ):
+            try:
+                for block in iter(lambda: response.read(CHUNK), b""):
+                    out.write(block)
+                    bar.update(len(block))
+            except (TimeoutError, OSError) as error:
+                raise DownloadError(
+                    f"download of {url} was interrupted ({error}); "
+                    f"{partial} is kept and the next run resumes it"
+                ) from None
+    return total
 
 
 def _checked_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:

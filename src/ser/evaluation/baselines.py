@@ -112,3 +112,9 @@ BASELINE_DESCRIPTIONS = {
     "logistic_regression": "logistic regression on per-clip MFCC mean and std (80 numbers)",
     "egemaps_svm": "openSMILE eGeMAPS v02 functionals (88 numbers), RBF SVM, C chosen on validation actors",
 }
+# Their names in words, for readers.
+BASELINE_NAMES = {
+    "majority": "the majority class",
+    "logistic_regression": "a logistic regression on MFCC statistics",
+    "egemaps_svm": "eGeMAPS functionals with an SVM",
+}

@@ -1,5 +1,5 @@
-"""The pretrained-encoder family in notebook 04: its scores on both protocols, calibration,
-TESS, robustness of the shipped model and speaker enrolment, as :class:`EncoderResult`.
+"""The pretrained-encoder family in notebook 04: its best head's scores on both protocols, its
+calibration, its TESS answers and speaker enrolment.
 
 Test actors are scored here, once, for the configuration notebook 03 chose on validation
 actors (:mod:`ser.training.encoder_family`).
@@ -7,7 +7,6 @@ actors (:mod:`ser.training.encoder_family`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,32 +14,15 @@ import pandas as pd
 
 from ser.config import EMOTION_NAMES
 from ser.data.splits import protocol_splits
-from ser.evaluation.tables import ModelResult, ProtocolResult
+from ser.evaluation.schema import EncoderResult, EnrolmentResult, ModelResult, ProtocolResult
 from ser.models.heads import enrolment_centres, fit_head
 from ser.scoring import unweighted_accuracy
-from ser.training.encoder_family import BY_NAME, load_run, read_family
+from ser.training.encoder_family import BY_NAME, load_encoder_run, read_family
+from ser.training.plan import MODEL_NAMES
 
 ENROLMENT_HEAD = "linear_all_speaker_norm"  # bench/explore_enrolment.py (validation actors)
 ENROLMENT_CLIPS = (1, 5, 10, 20)
 CALM_SENTENCES = ("neutral", "calm")
-
-
-@dataclass
-class EncoderResult:
-    """What ``metrics.json`` keeps of the encoder family."""
-
-    model: str  # the family's best head by the rule: its row in the comparison
-    shipped: str  # the winner of the family table: what models/ holds
-    rule: str
-    selection: list[dict]  # the family table: validation actors only
-    calibration: dict = field(default_factory=dict)  # ser.models.calibration.CalibrationResult
-    tess: dict = field(default_factory=dict)  # ua, recall (seven emotions), clips
-    robustness: dict = field(default_factory=dict)  # condition -> uar, drop (shipped model)
-    enrolment: list[dict] = field(default_factory=list)  # condition, UA mean and std, per fold
-
-    @classmethod
-    def from_dict(cls, record: dict) -> EncoderResult:
-        return cls(**record)
 
 
 def family_result(index: pd.DataFrame, runs_dir: Path) -> tuple[EncoderResult, ModelResult, dict]:
@@ -49,9 +31,13 @@ def family_result(index: pd.DataFrame, runs_dir: Path) -> tuple[EncoderResult, M
     family = read_family(runs_dir)
     name = family["best_encoder"]
     actors = dict(zip(index["clip_id"], index["actor"].astype(int), strict=True))
-    frames = {p: load_run(runs_dir, name, p).predictions for p in ("speaker_independent", "random")}
+    frames = {
+        p: load_encoder_run(runs_dir, name, p).predictions
+        for p in ("speaker_independent", "random")
+    }
     result = ModelResult(
-        name, "encoder", f"Whisper tiny.en encoder, frozen: {BY_NAME[name].summary()}",
+        name, MODEL_NAMES.get(name, name), "encoder",
+        f"Whisper tiny.en encoder, frozen: {BY_NAME[name].summary()}",
         {p: ProtocolResult.from_predictions(f, p, actors) for p, f in frames.items()},
     )  # fmt: skip
     record = EncoderResult(name, family["winner"], family["rule"], family["candidates"])
@@ -63,7 +49,7 @@ def calibration(runs_dir: Path, name: str):
     test actors (:func:`ser.models.calibration.evaluate_calibration`)."""
     from ser.models.calibration import evaluate_calibration
 
-    run = load_run(runs_dir, name, "speaker_independent")
+    run = load_encoder_run(runs_dir, name, "speaker_independent")
     return evaluate_calibration(run.validation, run.predictions)
 
 
@@ -106,88 +92,15 @@ def enrolment(index: pd.DataFrame, states: np.ndarray, plan) -> pd.DataFrame:
     return table.loc[order]
 
 
-def enrolment_record(table: pd.DataFrame) -> list[dict]:
+def enrolment_results(table: pd.DataFrame) -> list[EnrolmentResult]:
+    """:func:`enrolment`'s table as ``metrics.json`` keeps it."""
+    folds = [c for c in table.columns if c.startswith("fold ")]
     return [
-        {"condition": c, **{k: float(v) for k, v in row.items()}} for c, row in table.iterrows()
+        EnrolmentResult(
+            str(condition),
+            float(row["UA"]),
+            float(row["± std over folds"]),
+            {int(c.split()[1]): float(row[c]) for c in folds},
+        )  # fmt: skip
+        for condition, row in table.iterrows()
     ]
-
-
-def robustness_record(table: pd.DataFrame, column: str) -> dict:
-    """One model's UA and drop from clean per condition (a column of the robustness table)."""
-    return {condition: {"uar": float(uar), "drop": float(table.loc["clean", column] - uar)}
-            for condition, uar in table[column].items()}  # fmt: skip
-
-
-# Issue 27's targets for the encoder family (the shipped model for the robustness rows).
-SI_UA_REQUIRED, SI_UA_AIM = 0.76, 0.80
-RANDOM_ACCURACY, RANDOM_MACRO_F1, RANDOM_MIN_RECALL = 0.90, 0.90, 0.80
-TESS_UA, TESS_MIN_RECALL = 0.65, 0.30
-ENROLMENT_TARGETS = {"neutral and calm clips": 0.82, "10 random clips": 0.84}
-ROBUSTNESS_DROPS = (("20 dB", 0.10), ("10 dB", 0.20), ("silence padding", 0.02))
-ECE_AFTER = 0.05
-
-
-def target_rows(metrics) -> list[dict]:
-    """Each encoder target: what it asks, the value reached, the threshold and pass or fail
-    (``lower``: the value must not exceed the threshold)."""
-    encoder = metrics.encoder
-    if encoder is None:
-        return []
-    model = metrics.models[encoder.model]
-    rows = []
-
-    def add(target, value, threshold, lower=False, name=encoder.model):
-        passed = value <= threshold if lower else value >= threshold
-        rows.append({"model": name, "target": target, "value": float(value),
-                     "threshold": threshold, "result": "pass" if passed else "fail"})  # fmt: skip
-
-    si = model.protocols["speaker_independent"].mean["uar"]
-    add(f"speaker-independent UA ≥ {SI_UA_REQUIRED:.2f} (required)", si, SI_UA_REQUIRED)
-    add(f"speaker-independent UA ≥ {SI_UA_AIM:.2f} (aim)", si, SI_UA_AIM)
-    random = model.protocols["random"]
-    recall = random.pooled.per_class_recall
-    worst = min(recall, key=recall.get)
-    add(f"random split: accuracy ≥ {RANDOM_ACCURACY:.0%}", random.mean["accuracy"], RANDOM_ACCURACY)
-    add(f"random split: macro-F1 ≥ {RANDOM_MACRO_F1:.0%}", random.mean["macro_f1"], RANDOM_MACRO_F1)
-    add(f"random split: every class recall ≥ {RANDOM_MIN_RECALL:.0%} (lowest: {worst})",
-        recall[worst], RANDOM_MIN_RECALL)  # fmt: skip
-    if encoder.tess:
-        add(f"TESS, seven emotions: UA ≥ {TESS_UA:.2f}", encoder.tess["ua"], TESS_UA)
-        low = min(encoder.tess["recall"], key=encoder.tess["recall"].get)
-        add(f"TESS: every emotion's recall ≥ {TESS_MIN_RECALL:.2f} (lowest: {low})",
-            encoder.tess["recall"][low], TESS_MIN_RECALL)  # fmt: skip
-    enrolled = {row["condition"]: row["UA"] for row in encoder.enrolment}
-    for condition, threshold in ENROLMENT_TARGETS.items():
-        if condition in enrolled:
-            add(f"enrolment from {condition}: UA ≥ {threshold:.2f}", enrolled[condition], threshold)
-    for suffix, allowed in ROBUSTNESS_DROPS:
-        drops = {c: row["drop"] for c, row in encoder.robustness.items() if c.endswith(suffix)}
-        if drops:
-            worst = max(drops, key=drops.get)
-            add(f"robustness: every {suffix} condition within {allowed:.2f} of clean "
-                f"(worst: {worst})", drops[worst], allowed, lower=True, name=encoder.shipped)  # fmt: skip
-    if encoder.calibration:
-        add(f"calibration: ECE ≤ {ECE_AFTER:.2f} after scaling (held-out actors)",
-            encoder.calibration["ece_after"], ECE_AFTER, lower=True)  # fmt: skip
-    return rows
-
-
-def tess_evaluation(metrics, index, features, plan, runs_dir: Path, cnn_dir: Path, root: Path):
-    """TESS for every family: the encoder's best head (the shipped fold's, as notebook 03 kept its
-    answers), the CNN's model, the
-    BiLSTM and the baselines (:func:`ser.evaluation.tess_results.tess_evaluation`). The shipped model's row is
-    labelled "ours (shipped)". Fills ``metrics.tess`` and ``metrics.encoder.tess``."""
-    from ser.evaluation import tess_results
-
-    encoder = metrics.encoder
-    encoder_label = ("ours (shipped)" if encoder.shipped == encoder.model
-                     else "pretrained encoder") + f": {encoder.model}"  # fmt: skip
-    cnn_label = "ours (shipped)" if encoder.shipped not in BY_NAME else "from-scratch CNN"
-    run = load_run(runs_dir, encoder.model, "speaker_independent")
-    answers = {encoder_label: run.tess_answers[plan.shipped_fold]}  # the shipped fold's head
-    result = tess_results.tess_evaluation(index, features, plan, runs_dir, cnn_dir, root, cnn_label,
-                                  extra=answers)  # fmt: skip
-    metrics.tess = result.record()
-    encoder.tess = {"ua": result.ua[encoder_label], "recall": result.recall[encoder_label],
-                    "clips": len(result.truth)}  # fmt: skip
-    return result

@@ -25,6 +25,7 @@ import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -239,3 +240,18 @@ def robustness_table(
     """:func:`damage_clips` then :func:`score`, for one model."""
     damaged = damage_clips(predictor, index, actors, pool_actors, seed=seed, progress=progress)
     return score(predictor, damaged)
+
+
+def held_out_robustness(index: pd.DataFrame, model_dir: Path, seed: int) -> pd.Series:
+    """UA per condition (clean first) of the model in ``model_dir`` on its held-out actors,
+    through the predictor the demo and the command line use (ONNX)."""
+    from ser.inference.predict import Predictor
+    from ser.training.fitting import progress
+
+    predictor = Predictor(model_dir)
+    held_out = predictor.metadata["held_out_actors"]
+    trained_on = predictor.metadata["trained_on_actors"]
+    progress(f"robustness of {predictor.metadata['model']} on held-out actors {held_out}")
+    damaged = damage_clips(predictor, index, held_out, trained_on, seed=seed, progress=False)
+    table, _ = score(predictor, damaged)
+    return table["UA"]

@@ -19,7 +19,7 @@ import hashlib
 import inspect
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from ser.config import FEATURES_DIR
 from ser.data.audio import load_audio
+from ser.environment import source_digest
 from ser.models.whisper_encoder import (
     WHISPER_RATE,
     load_encoder_weights,
@@ -170,7 +171,7 @@ def _extractor(folder: str, front: FrontEnd) -> StateExtractor:
 
 @functools.cache
 def _weights_digest(model_file: str, size: int, mtime: float) -> str:
-    from ser.features.extraction import file_digest
+    from ser.features.cache import file_digest
 
     return file_digest(model_file)
 
@@ -182,26 +183,18 @@ def weights_digest(folder: str | Path | None = None) -> str:
     return _weights_digest(str(model_file), stat.st_size, stat.st_mtime)
 
 
-def code_digest() -> str:
-    """A digest of the source that computes the states: this module and the encoder's."""
-    from ser.models import whisper_encoder
-
-    source = inspect.getsource(whisper_encoder) + inspect.getsource(inspect.getmodule(code_digest))
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
-
-
 def states_key(paths, folder: str | Path | None = None, front: FrontEnd = DEFAULT_FRONT) -> str:
     """The cache key of the pooled states of ``paths`` (see the module's docstring)."""
     import keras
     import librosa
     import tensorflow as tf
 
-    from ser.features.extraction import clip_identities
+    from ser.features.cache import clip_identities
 
     payload = {
         "clips": clip_identities(paths),
         "weights": weights_digest(folder),
-        "code": code_digest(),
+        "code": source_digest(__name__),
         "front": asdict(front),
         "versions": [tf.__version__, keras.__version__, librosa.__version__, np.__version__],
     }
@@ -278,7 +271,7 @@ def load_encoder_states(
 ) -> EncoderStates:
     """Pooled encoder states of every clip of ``index``, from the cache when its key matches
     (extracted here, or on the Dask cluster of ``scheduler``)."""
-    from ser.features.extraction import read_cache_file
+    from ser.features.cache import read_cache_file
 
     start = time.perf_counter()
     paths = index["path"].tolist()
@@ -297,12 +290,11 @@ def load_encoder_states(
 
 def _write_states(path: Path, key: str, states: np.ndarray, clip_ids, folder, front) -> None:
     """Through the feature cache's writer, so ``describe_cache`` lists the states too."""
-    from ser.features.extraction import write_cache_file
+    from ser.features.cache import write_cache_file
 
     kind = path.stem.rsplit("_", 1)[0]  # whisper_states or whisper_bank_states
     write_cache_file(path, key, {"kind": kind, **asdict(front)}, states, clip_ids,
-                     feature_version=None, encoder=str(Path(folder or whisper_dir())),
-                     code=code_digest())  # fmt: skip
+                     encoder=str(Path(folder or whisper_dir())))  # fmt: skip
 
 
 def _bank_versions_of(
@@ -328,7 +320,7 @@ def load_bank_states(
     microphone, level and noise: :func:`ser.features.waveform_bank.waveform_version`, drawn as the
     CNN's bank draws them): ``(n_clips, versions, n_states, 2 * width)``, cached."""
     from ser.features import waveform_bank
-    from ser.features.extraction import read_cache_file
+    from ser.features.cache import read_cache_file
 
     source = "".join(inspect.getsource(f) for f in (
         waveform_bank.waveform_version, waveform_bank.bank_waveforms, _bank_versions_of
@@ -350,3 +342,36 @@ def load_bank_states(
     states = np.stack(rows).astype(np.float32)
     _write_states(path, key, states, clip_ids, None, front)
     return states
+
+
+BANK_VERSIONS = 2  # waveform-bank versions per clip (bench/explore_encoder_robustness.py)
+
+
+@dataclass
+class EncoderData:
+    """Pooled encoder states of RAVDESS, its waveform-bank versions and TESS."""
+
+    states: np.ndarray  # (clips, n_states, 2 * width), in the index's order
+    bank: np.ndarray | None  # (clips, versions, n_states, 2 * width); None in a quick run
+    tess_states: np.ndarray | None = None
+    tess_labels: np.ndarray | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def load_encoder_data(index: pd.DataFrame, tess: pd.DataFrame | None, quick: bool) -> EncoderData:
+    """Every state the encoder family needs, from the cache or extracted (with progress): the
+    clips of ``index``, their :data:`BANK_VERSIONS` waveform-bank versions and ``tess``'s
+    clips. A quick run skips the bank (and so the candidate trained on it)."""
+    found = load_encoder_states(index)
+    seconds = {"RAVDESS states": found.seconds}
+    bank = None
+    if not quick:
+        start = time.perf_counter()
+        bank = load_bank_states(index, BANK_VERSIONS)
+        seconds["waveform-bank states"] = time.perf_counter() - start
+    data = EncoderData(found.states, bank, seconds=seconds)
+    if tess is not None:
+        tess_found = load_encoder_states(tess)
+        data.tess_states, data.tess_labels = tess_found.states, tess["emotion"].to_numpy()
+        seconds["TESS states"] = tess_found.seconds
+    return data

@@ -1,4 +1,4 @@
-"""Features: one fixed-size (frames x features) matrix per clip, cached.
+"""Features: one fixed-size (frames x features) matrix per clip (cached by :mod:`ser.features.cache`).
 
 Each clip is loaded through :func:`ser.data.audio.load_audio` at 22,050 Hz, padded
 with trailing zeros or cut at the end to exactly ``(n_frames - 1) * hop``
@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import json
 import multiprocessing
 import os
 import sys
-import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
-from importlib.metadata import version as package_version
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +27,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ser.config import (
-    FEATURES_DIR,
     HOP_LENGTH,
     LOGMEL_FMAX,
     LOGMEL_N_FFT,
@@ -46,10 +41,12 @@ from ser.data.audio import AudioSource, load_audio, read_audio, to_mono_at_rate
 if TYPE_CHECKING:  # pandas is imported where a table is built: `ser predict` starts faster
     import pandas as pd
 
-# Bump when the computation changes in a way the parameters do not show.
-FEATURE_VERSION = 2  # 2: computed with one BLAS thread (values differ in the last bits)
 FEATURE_KINDS = ("mfcc", "logmel", "egemaps")
+
+
 EGEMAPS_RATE = 16_000  # openSMILE's eGeMAPS is defined on 16 kHz speech
+
+
 N_EGEMAPS = 88  # eGeMAPS v02 functionals
 
 
@@ -98,19 +95,12 @@ class FeatureParams:
         return self.n_frames * self.hop_length / self.sample_rate
 
 
-def fix_length(samples: np.ndarray, n_samples: int) -> np.ndarray:
-    """Cut at the end, or pad the end with zeros, to exactly ``n_samples``."""
-    if samples.size >= n_samples:
-        return samples[:n_samples]
-    return np.pad(samples, (0, n_samples - samples.size))
-
-
 def mfcc_matrix(samples: np.ndarray, params: FeatureParams = FeatureParams()) -> np.ndarray:
     """MFCCs of a waveform already at ``params.sample_rate``: float32 ``(n_frames, n_mfcc)``.
 
-    The waveform is fitted to the window first (see :func:`fix_length`).
+    The waveform is fitted to the window first: cut, or padded with zeros, at the end.
     """
-    window = fix_length(np.asarray(samples, dtype=np.float32), params.n_samples)
+    window = librosa.util.fix_length(np.asarray(samples, dtype=np.float32), size=params.n_samples)
     mfcc = librosa.feature.mfcc(
         y=window, sr=params.sample_rate, n_mfcc=params.n_mfcc,
         n_fft=params.n_fft, hop_length=params.hop_length,
@@ -124,7 +114,7 @@ def logmel_matrix(samples: np.ndarray, params: FeatureParams) -> np.ndarray:
     Float32 ``(n_frames, n_mels)``. The model normalises each clip itself, so
     no statistics of other clips are needed here or at prediction time.
     """
-    window = fix_length(np.asarray(samples, dtype=np.float32), params.n_samples)
+    window = librosa.util.fix_length(np.asarray(samples, dtype=np.float32), size=params.n_samples)
     mel = librosa.feature.melspectrogram(
         y=window, sr=params.sample_rate, n_fft=params.n_fft, hop_length=params.hop_length,
         n_mels=params.n_mels, fmax=params.fmax,
@@ -276,165 +266,10 @@ def extract_features(
     return stacked if many else stacked[0]
 
 
-def file_digest(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (all of RAVDESS, 123 MB of FLAC, in about 0.2 s)."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def clip_identities(paths) -> list[list[str]]:
-    """Each clip as ``[folder/name, SHA-256 of its bytes]``: what a content-keyed cache hashes."""
-    return [[f"{Path(p).parent.name}/{Path(p).name}", file_digest(p)] for p in paths]
-
-
-def cache_key(index: pd.DataFrame, params: FeatureParams) -> str:
-    """Hash of the feature parameters, the code version and the clips' identity.
-
-    A clip is identified by its name and a hash of its bytes: an edited clip gets a
-    new key even when its size and modification time are unchanged, and a fresh copy
-    of the same dataset (new modification times) keeps the key, so its features are
-    not extracted again.
-    """
-    clips = clip_identities(index["path"])
-    payload = {
-        "params": asdict(params),
-        "feature_version": FEATURE_VERSION,
-        "librosa": librosa.__version__,
-        "clips": clips,
-    }
-    if params.kind == "egemaps":
-        payload["opensmile"] = package_version("opensmile")
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
-@dataclass
-class FeatureSet:
-    """Features in index order, with where they came from."""
-
-    features: np.ndarray
-    clip_ids: list[str]
-    path: Path
-    from_cache: bool
-    seconds: float
-
-
-def _cache_path(index: pd.DataFrame, params: FeatureParams, cache_dir: Path) -> tuple[Path, str]:
-    key = cache_key(index, params)
-    return Path(cache_dir) / f"{params.kind}_{key}.npz", key
-
-
-def read_cache_file(
-    path: Path, clip_ids: list[str], *, match_ids: bool = True
-) -> np.ndarray | None:
-    """The array cached in ``path``, or None if there is none for exactly these clips.
-
-    With ``match_ids=False`` the stored ids are taken as the writer's labels only: for an
-    array that depends on the clips' bytes alone, whose key already names them in order
-    (:func:`clip_identities`), two readers that name the same clips differently (TESS's
-    index and a manifest of it) share the file; only the number of rows must agree.
-    """
-    if not path.exists():
-        return None
-    with np.load(path, allow_pickle=False) as stored:
-        ids = stored["clip_ids"].tolist()
-        found = ids == clip_ids if match_ids else len(ids) == len(clip_ids)
-        return stored["features"] if found else None
-
-
-def write_cache_file(
-    path: Path, key: str, params: FeatureParams | dict, features, clip_ids, **about
-) -> None:  # fmt: skip
-    """Cache ``features`` of ``clip_ids`` in ``path`` (no pickle), with a JSON sidecar that
-    records the parameters (a dataclass or a dict with their ``kind``) and ``about``, which
-    may override the other fields."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.stem + ".part.npz")
-    np.savez(partial, features=features, clip_ids=np.array(clip_ids))
-    partial.replace(path)  # a crash never leaves a half-written cache file behind
-    params = params if isinstance(params, dict) else asdict(params)
-    sidecar = {"key": key, "params": params, "feature_version": FEATURE_VERSION,
-               "librosa": librosa.__version__, "n_clips": len(clip_ids), "shape": list(features.shape),
-               **about}  # fmt: skip
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n")
-
-
-def load_features(
-    index: pd.DataFrame,
-    kinds: Sequence[str] = ("mfcc", "logmel"),
-    *,
-    cache_dir: Path = FEATURES_DIR,
-    workers: int | None = None,
-    progress: bool = True,
-) -> dict[str, FeatureSet]:
-    """Features of each kind for every clip of ``index``, from the cache when its key matches.
-
-    Each cache file is ``<kind>_<key>.npz`` (no pickle) with a JSON sidecar that
-    records the parameters; any change of parameters or clips gives a new key.
-    The kinds missing from the cache are extracted together, decoding each
-    clip once.
-    """
-    start = time.perf_counter()
-    clip_ids = index["clip_id"].tolist()
-    found, missing = {}, []
-    for kind in kinds:
-        params = FeatureParams.of(kind)
-        path, key = _cache_path(index, params, cache_dir)
-        cached = read_cache_file(path, clip_ids)
-        if cached is not None:
-            found[kind] = FeatureSet(cached, clip_ids, path, True, time.perf_counter() - start)
-        else:
-            missing.append((kind, params, path, key))
-    if missing:
-        start = time.perf_counter()
-        arrays = extract_features(index["path"].tolist(), [m[1] for m in missing],
-                                  workers=workers, progress=progress)  # fmt: skip
-        seconds = time.perf_counter() - start
-        for (kind, params, path, key), features in zip(missing, arrays, strict=True):
-            write_cache_file(path, key, params, features, clip_ids)
-            found[kind] = FeatureSet(features, clip_ids, path, False, seconds)
-    return {kind: found[kind] for kind in kinds}
-
-
-def load_or_extract(
-    index: pd.DataFrame,
-    params: FeatureParams = FeatureParams(),
-    *,
-    cache_dir: Path = FEATURES_DIR,
-    workers: int | None = None,
-    progress: bool = True,
-) -> FeatureSet:
-    """Features of one parameter set for every clip of ``index``, cached (see :func:`load_features`)."""
-    start = time.perf_counter()
-    path, key = _cache_path(index, params, cache_dir)
-    clip_ids = index["clip_id"].tolist()
-    cached = read_cache_file(path, clip_ids)
-    if cached is not None:
-        return FeatureSet(cached, clip_ids, path, True, time.perf_counter() - start)
-    features = extract_features(index["path"].tolist(), params, workers=workers, progress=progress)
-    write_cache_file(path, key, params, features, clip_ids)
-    return FeatureSet(features, clip_ids, path, False, time.perf_counter() - start)
-
-
-def describe_cache(cache_dir: Path = FEATURES_DIR) -> pd.DataFrame:
-    """One row per cached feature file: key, shape, size and parameters."""
-    rows = []
-    for sidecar in sorted(Path(cache_dir).glob("*_*.json")):
-        info = json.loads(sidecar.read_text())
-        npz = sidecar.with_suffix(".npz")
-        rows.append({
-            "file": npz.name, "clips": info["n_clips"], "shape": tuple(info["shape"]),
-            "MB": round(npz.stat().st_size / 1e6, 1) if npz.exists() else None,
-            **info["params"], "librosa": info["librosa"],
-        })  # fmt: skip
-    import pandas as pd
-
-    return pd.DataFrame(rows)
-
-
 def coefficient_statistics(features: np.ndarray) -> pd.DataFrame:
+    """Mean, standard deviation, min and max of each MFCC coefficient over all frames."""
     import pandas as pd
 
-    """Mean, standard deviation, min and max of each MFCC coefficient over all frames."""
     flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
     return pd.DataFrame(
         {"mean": flat.mean(0), "std": flat.std(0), "min": flat.min(0), "max": flat.max(0)},

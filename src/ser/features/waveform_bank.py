@@ -19,17 +19,10 @@ import numpy as np
 
 from ser.config import FEATURES_DIR
 from ser.data.audio import load_audio
-from ser.features.extraction import (
-    FeatureParams,
-    cache_key,
-    feature_matrix,
-    map_clips,
-    read_cache_file,
-    write_cache_file,
-)
+from ser.environment import source_digest
+from ser.features.cache import cache_key, read_cache_file, write_cache_file
+from ser.features.extraction import FeatureParams, feature_matrix, map_clips
 
-# Bump when a version is computed differently (the effects, their ranges, the seeding).
-AUGMENTATION_VERSION = 1
 BANK_SEED = 7
 NOISE_CHANCE = 0.7
 SNR_DB = (5.0, 30.0)
@@ -94,8 +87,8 @@ def load_bank(
 ) -> np.ndarray:  # fmt: skip
     """``(clips, 1 + versions, frames, features)``: each clip's clean features (``clean``,
     in index order) and ``versions`` augmented versions, cached under a key of the
-    features' key, the versions and :data:`AUGMENTATION_VERSION`."""
-    about = {"versions": versions, "seed": BANK_SEED, "augmentation_version": AUGMENTATION_VERSION}
+    features' key, the versions and the code that computes them."""
+    about = {"versions": versions, "seed": BANK_SEED, "code": source_digest(__name__)}
     key = hashlib.sha256(
         json.dumps({"features": cache_key(index, params), **about}, sort_keys=True).encode()
     ).hexdigest()[:16]

@@ -4,10 +4,11 @@ A :class:`ModelSpec` names everything that defines a model and how it is
 trained: its features, its normalisation, its augmentation, its architecture
 and its optimiser. :func:`build_model` turns a spec into a compiled Keras model.
 
-- **bilstm** (the original project's, unchanged): Input(174, 40) ->
+- **bilstm** (the original project's): Input(174, 40) -> standardisation ->
   Bidirectional(LSTM 128, sequences) -> Dropout 0.5 -> LSTM 64 -> Dropout 0.5 ->
-  Dense 64 relu -> Dense 8 softmax (259,912 parameters). Its inputs are
-  standardised outside the model (a scaler fitted on the training clips).
+  Dense 64 relu -> Dense 8 softmax (259,912 trained parameters). The original
+  standardised the MFCCs with a scaler fitted on the training clips; here those
+  statistics are weights of the model's first layer, so the model needs nothing else.
 - **cnn** (ours): per-utterance normalisation and SpecAugment-style masking
   *inside* the model, three 1-D convolution blocks over time, statistics
   pooling (mean and standard deviation over time) and a softmax layer. A saved
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import math
 import os
+
+import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ start-up chatter
 
@@ -238,10 +241,12 @@ class StatisticsPooling(layers.Layer):
         return ops.concatenate([mean, ops.sqrt(ops.var(x, axis=1) + 1e-5)], axis=-1)
 
 
-def _bilstm(n_frames: int, n_features: int):
-    return keras.Sequential(
+def _bilstm(n_frames: int, n_features: int, adapt_on=None):
+    standardise = Standardize(n_features, name="standardise")
+    model = keras.Sequential(
         [
             keras.Input(shape=(n_frames, n_features), name="mfcc"),
+            standardise,
             layers.Bidirectional(layers.LSTM(128, return_sequences=True), name="bilstm"),
             layers.Dropout(0.5, name="dropout_1"),
             layers.LSTM(64, name="lstm"),
@@ -251,6 +256,11 @@ def _bilstm(n_frames: int, n_features: int):
         ],
         name="ser_bilstm",
     )
+    if adapt_on is not None:  # per coefficient, over every frame of the training clips
+        flat = np.asarray(adapt_on).reshape(-1, n_features).astype(np.float64)
+        std = flat.std(axis=0)
+        standardise.set_weights([flat.mean(axis=0), 1.0 / np.where(std > 0, std, 1.0)])
+    return model
 
 
 def _cnn(spec: ModelSpec, n_frames: int, n_features: int, adapt_on=None, seed=None):
@@ -289,9 +299,10 @@ def build_model(
     spec: ModelSpec = BILSTM, n_frames: int = 174, n_features: int = 40, *, steps_per_epoch=1,
     adapt_on=None, seed: int | None = None,
 ):  # fmt: skip
-    """A compiled model for ``spec``; ``adapt_on`` holds the training clips for "global"."""
+    """A compiled model for ``spec``; ``adapt_on`` holds the training clips, whose statistics
+    the BiLSTM's standardisation and the CNN's "global" normalisation keep as weights."""
     if spec.architecture == "bilstm":
-        model = _bilstm(n_frames, n_features)
+        model = _bilstm(n_frames, n_features, adapt_on=adapt_on)
     elif spec.architecture == "cnn":
         model = _cnn(spec, n_frames, n_features, adapt_on=adapt_on, seed=seed)
     else:
@@ -309,13 +320,3 @@ def build_model(
         metrics=["accuracy"],
     )
     return model
-
-
-def average_models(members: list, name: str = "ser_ensemble"):
-    """One model whose output is the mean of ``members``' class probabilities."""
-    inputs = keras.Input(shape=members[0].input_shape[1:], name=members[0].inputs[0].name)
-    outputs = [
-        keras.Model(member.inputs[0], member.outputs[0], name=f"member_{i + 1}")(inputs)
-        for i, member in enumerate(members)
-    ]
-    return keras.Model(inputs, layers.Average(name="emotion")(outputs), name=name)

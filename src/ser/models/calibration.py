@@ -206,7 +206,7 @@ def evaluate_calibration(validation, test):
     return result, raw, calibrated, targets
 
 
-def fold_table(result: CalibrationResult):
+def calibration_by_fold(result: CalibrationResult):
     """Each fold's temperature and threshold (fitted on its validation actors)."""
     import pandas as pd
 

@@ -16,9 +16,9 @@ class ModelSpec:
     """Everything that defines one model and its training recipe.
 
     ``features``: "mfcc" (40 coefficients) or "logmel" (64 log-mel bands).
-    ``normalisation``: "scaler" (per coefficient, fitted on training clips,
-    applied outside the model), "global" (the same statistics inside the model,
-    a ``keras.layers.Normalization`` layer) or "utterance" (each clip normalised
+    ``normalisation``: "scaler" (per coefficient, fitted on training clips, kept
+    as the weights of the model's first layer), "global" (the same, as a
+    ``keras.layers.Normalization`` layer) or "utterance" (each clip normalised
     by its own statistics: nothing learned from other clips).
     ``epochs``: the most epochs (``patience`` set: early stopping on validation
     UA, best weights kept) or exactly the epochs of a cosine schedule.
@@ -115,11 +115,8 @@ class ModelSpec:
         return record
 
 
-# The original project's model and our fair training regime for it: early
-# stopping on validation UA, chosen in notebook 03 from validation curves. Patience 8
-# (was 10): replayed on the validation curves of the run at commit b7106f5, it stops
-# every one of the seven trainings at the same best epoch, 14 epochs (about 70 s) sooner;
-# patience 6 would have changed fold 2's best epoch (validation UA 0.414, not 0.484).
+# The original project's model and our fair training regime for it: early stopping on
+# validation UA, with the patience chosen on validation curves (bench/cnn_recipe.md).
 BILSTM = ModelSpec(
     name="bilstm", architecture="bilstm", features="mfcc", normalisation="scaler",
     augmentation=False, optimizer="adam", learning_rate=1e-3, weight_decay=0.0,

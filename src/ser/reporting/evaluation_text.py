@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ser.evaluation.tables import CHANCE_UA, HEADLINE, Metrics, top_confusions  # fmt: skip
-from ser.reporting.wording import BASELINE_LABELS, shipped_calibration, shipped_name
-
-TESS_TARGET_UA, TESS_TARGET_RECALL = 0.65, 0.30  # issue 15's generalisation target
+from ser.evaluation.schema import HEADLINE, Metrics
+from ser.evaluation.tables import CHANCE_UA, top_confusions
+from ser.evaluation.targets import TESS_MIN_RECALL, target_rows
+from ser.reporting.wording import shipped_calibration
 
 
 def svm_c_table(metrics: Metrics) -> pd.DataFrame:
     """The C each fold's validation actors chose for the eGeMAPS SVM."""
-    chosen = metrics.models["egemaps_svm"].notes.get("svm_c_per_fold", {})
+    chosen = metrics.models["egemaps_svm"].svm_c_per_fold
     rows = [
         {"protocol": protocol, "split": f"fold {fold}" if int(fold) else "random split", "C": c}
         for protocol, by_fold in chosen.items()
@@ -33,10 +33,10 @@ def shipped_table(metrics: Metrics) -> pd.DataFrame:
     cross-validated numbers."""
     rows = []
     for label, checked, name in (
-        ("shipped model", metrics.shipped, shipped_name(metrics)),
+        ("shipped model", metrics.shipped, metrics.shipped_family()),
         ("the CNN's own model", metrics.cnn_check, metrics.ours),
     ):
-        if checked is None or (label != "shipped model" and name == shipped_name(metrics)):
+        if checked is None or (label != "shipped model" and name == metrics.shipped_family()):
             continue
         si = metrics.si(name)
         difference = checked.onnx_max_difference
@@ -44,7 +44,7 @@ def shipped_table(metrics: Metrics) -> pd.DataFrame:
             {"": f"{label} on actors {', '.join(map(str, checked.scores.test_actors))}",
              **{k: round(getattr(checked.scores, k), 3) for k in HEADLINE},
              "ONNX vs Keras, largest difference": f"{difference:.1e}" if difference else ""},
-            {"": f"{name}, mean over {len(si.folds)} folds",
+            {"": f"{metrics.label(name)}, mean over {len(si.folds)} folds",
              **{k: round(si.mean[k], 3) for k in HEADLINE}, "ONNX vs Keras, largest difference": ""},
         ]  # fmt: skip
     return pd.DataFrame(rows).set_index("")
@@ -52,17 +52,20 @@ def shipped_table(metrics: Metrics) -> pd.DataFrame:
 
 def discussion(metrics: Metrics, matrices: dict[str, pd.DataFrame], top: int = 3) -> str:
     """A short Markdown discussion whose every number is read from ``metrics``."""
-    single = metrics.models[metrics.recipe]  # one model of our recipe under both protocols
     lines = []
-    si, rnd = single.protocols["speaker_independent"], single.protocols.get("random")
-    if rnd is not None:
+    for name in (metrics.shipped_family(), metrics.ours):
+        model = metrics.models[name]
+        si, rnd = model.protocols["speaker_independent"], model.protocols.get("random")
+        if rnd is None:
+            continue
         lines.append(
-            f"- **Speaker leakage.** One model of our recipe scores UA {rnd.mean['uar']:.1%} on "
+            f"- **Speaker leakage.** {model.label} scores UA {rnd.mean['uar']:.1%} on "
             f"the random split and {si.mean['uar']:.1%} on held-out speakers, a gap of "
             f"{100 * (rnd.mean['uar'] - si.mean['uar']):.1f} points. In the random split every test "
             "actor also has clips in training, so part of what it measures is recognising a "
             "familiar voice; only the speaker-independent number says what to expect for a new speaker."
         )
+        break
     for title, matrix in matrices.items():
         pairs = top_confusions(matrix, top)
         listed = "; ".join(
@@ -73,13 +76,14 @@ def discussion(metrics: Metrics, matrices: dict[str, pd.DataFrame], top: int = 3
             f"- **{title}: most confused** {listed}. Best recognised: {diagonal.idxmax()} "
             f"({diagonal.max():.0%} recall); worst: {diagonal.idxmin()} ({diagonal.min():.0%})."
         )
-    ref = metrics.si(metrics.reference).mean["uar"]
-    baselines = ", ".join(
-        f"{BASELINE_LABELS.get(n, n)} {metrics.si(n).mean['uar']:.1%}" for n in metrics.baselines()
+    ua = {name: metrics.si(name).mean["uar"] for name in metrics.models}
+    others = ", ".join(
+        f"{metrics.label(n)} {ua[n]:.1%}" for n in (metrics.reference, *metrics.baselines())
     )
     lines.append(
-        f"- **Against the reference and the baselines** (speaker-independent UA): ours "
-        f"{si.mean['uar']:.1%}, the fair BiLSTM {ref:.1%}; {baselines} (chance {CHANCE_UA:.1%})."
+        f"- **Against the reference and the baselines** (speaker-independent UA): "
+        f"{metrics.label(metrics.shipped_family())} {ua[metrics.shipped_family()]:.1%}, "
+        f"{metrics.label(metrics.ours)} {ua[metrics.ours]:.1%}; {others} (chance {CHANCE_UA:.1%})."
     )
     return "\n".join(lines)
 
@@ -89,14 +93,14 @@ def calibration_summary(metrics: Metrics, shipped_model_calibration: dict | None
     model uses."""
     c = shipped_calibration(metrics)
     text = (
-        f"On the held-out actors of the {len(c['temperature'])} folds, temperature scaling takes "
-        f"the expected calibration error from **{c['ece_before']:.3f}** to **{c['ece_after']:.3f}** "
-        f"(negative log-likelihood {c['nll_before']:.3f} → {c['nll_after']:.3f}); it never changes "
+        f"On the held-out actors of the {len(c.temperature)} folds, temperature scaling takes "
+        f"the expected calibration error from **{c.ece_before:.3f}** to **{c.ece_after:.3f}** "
+        f"(negative log-likelihood {c.nll_before:.3f} → {c.nll_after:.3f}); it never changes "
         f"the predicted emotion. Each fold's threshold is the lowest confidence at which that "
-        f"fold's validation clips reach {c['target_accuracy']:.0%} accuracy. Applied to the "
-        f"held-out clips, the model answers **{c['answered_share']:.0%}** of them, with accuracy "
-        f"**{c['answered_accuracy']:.3f}** (all clips: {c['accuracy']:.3f}); on the clips it calls "
-        f"unsure it is right {c['unsure_accuracy']:.0%} of the time."
+        f"fold's validation clips reach {c.target_accuracy:.0%} accuracy. Applied to the "
+        f"held-out clips, the model answers **{c.answered_share:.0%}** of them, with accuracy "
+        f"**{c.answered_accuracy:.3f}** (all clips: {c.accuracy:.3f}); on the clips it calls "
+        f"unsure it is right {c.unsure_accuracy:.0%} of the time."
     )
     if shipped_model_calibration:
         used = shipped_model_calibration
@@ -125,33 +129,39 @@ def robustness_summary(table: pd.DataFrame) -> str:
 
 
 def tess_summary(metrics: Metrics) -> str:
-    """What TESS says about the shipped model beyond RAVDESS, from ``metrics.tess``, or
-    plainly that it was not run."""
-    record = metrics.tess
-    if not record:
+    """What TESS says about the shipped model beyond RAVDESS, or plainly that it was not run."""
+    corpus = metrics.corpus("TESS")
+    if corpus is None:
         return (
             "**TESS was not evaluated in this run**: `TESS_DIR` is not set. Set it to a TESS "
             "folder with `manifest.csv` (`.ci/run` uses `../shared/tess`) to judge the models "
             "beyond RAVDESS."
         )
-    shipped = next(name for name in record["ua"] if name.startswith("ours"))
-    ua, recall = record["ua"][shipped], record["recall"][shipped]
-    weak = [f"{e} ({r:.2f})" for e, r in recall.items() if r < TESS_TARGET_RECALL]
-    met = ua >= TESS_TARGET_UA and not weak
-    best_other = max((n for n in record["ua"] if n != shipped), key=record["ua"].get, default=None)
+    shipped = corpus.of(metrics.shipped_family())
+    rows = [r for r in target_rows(metrics) if r["target"].startswith("TESS")]
+    best_other = max((m for m in corpus.models if m is not shipped), key=lambda m: m.uar)
     text = (
-        f"On {record['clips']} TESS clips (two speakers, other sentences, another studio) the "
-        f"shipped model's UA over the seven emotions is **{ua:.3f}** (chance {1 / 7:.3f}), against "
-        f"{metrics.shipped.scores.uar:.3f} on its held-out RAVDESS actors. "
+        f"On {corpus.clips} TESS clips (two speakers, other sentences, another studio) the "
+        f"shipped model's family ({shipped.label}) reaches UA **{shipped.uar:.3f}** over the seven "
+        f"emotions (chance {1 / 7:.3f}), against {metrics.shipped.scores.uar:.3f} for the shipped "
+        f"model on its held-out RAVDESS actors. The best other model here is {best_other.label} "
+        f"at {best_other.uar:.3f}. "
     )
-    if best_other:
-        text += f"The best other model here is {best_other} at {record['ua'][best_other]:.3f}. "
+    if rows:
+        text += (
+            "Its targets: "
+            + "; ".join(
+                f"{row['target']}: {row['value']:.3f}, **{'met' if row['result'] == 'pass' else 'missed'}**"
+                for row in rows
+            )
+            + ". "
+        )
+    weak = [f"{e} ({r:.2f})" for e, r in shipped.recall.items() if r < TESS_MIN_RECALL]
     text += (
-        f"The target (UA ≥ {TESS_TARGET_UA}, no emotion below {TESS_TARGET_RECALL}) is "
-        f"**{'met' if met else 'not met'}**"
-        + (f"; emotions below {TESS_TARGET_RECALL}: {', '.join(weak)}." if weak else ".")
-        + " For your own recordings this is the better guide than the RAVDESS numbers: a voice, "
-        f"microphone and sentence the model never heard took {metrics.shipped.scores.uar - ua:.3f} "
-        "off its UA here, and the weak emotions above are the answers to trust least."
-    )
+        "For your own recordings this is the better guide than the RAVDESS numbers: a voice, "
+        "microphone and sentence the model never heard changed its UA by "
+        f"{shipped.uar - metrics.shipped.scores.uar:+.3f} here"
+        + (f", and its weakest emotions ({', '.join(weak)}) are the answers to trust least."
+           if weak else ".")
+    )  # fmt: skip
     return text

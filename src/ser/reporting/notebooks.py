@@ -133,7 +133,7 @@ def execute(source: str | Path, output: str | Path, parameters: dict | None = No
     return used
 
 
-def main(argv: list[str] | None = None) -> None:
+def execute_from_command_line(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -154,4 +154,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    execute_from_command_line()

@@ -1,8 +1,8 @@
 """A digest of what notebook 03 writes, so the notebooks that read it re-run only when it changes.
 
-``python -m ser.reporting.outputs MODELS_DIR STAMP`` hashes every file under
-``MODELS_DIR`` (the shipped models and ``runs/``) and writes the digest to
-``STAMP`` only when it differs from the one there. Make compares file times, so
+``python -m ser.reporting.outputs MODELS_DIR STAMP`` hashes every file notebook 03
+writes under ``MODELS_DIR`` (the shipped models and ``runs/``) and writes the list
+of digests to ``STAMP`` only when it differs from the one there. Make compares file times, so
 an unchanged stamp keeps notebooks 04 and 05 up to date after notebook 03 ran
 again for an edit that changed none of its outputs. A ``.keras`` file is a zip
 whose headers carry the time it was written, so its members' contents are hashed
@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 
-def file_digest(path: Path) -> str:
+def content_digest(path: Path) -> str:
     """SHA-256 of a file's contents; for a zip archive, of its members' names and contents."""
     digest = hashlib.sha256()
     if zipfile.is_zipfile(path):
@@ -29,28 +29,35 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Files under models/ that notebooks 04 and 05 do not read from notebook 03: the model
+# card (notebook 04 writes it) and notebook 03's log of its trainings' times and reuse
+# (the index page reads it, and is rendered again whenever notebook 03 runs).
+NOT_DIGESTED = frozenset({"model_card.md", "runs/trainings.json"})
+
+
 def outputs_digest(folder: Path) -> str:
-    """One digest of every file under ``folder``, by relative path and contents."""
+    """Each file under ``folder`` but :data:`NOT_DIGESTED`, with the digest of its contents:
+    one line per file."""
     lines = [
-        f"{path.relative_to(folder).as_posix()} {file_digest(path)}"
+        f"{path.relative_to(folder).as_posix()} {content_digest(path)}\n"
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.relative_to(folder).as_posix() not in NOT_DIGESTED
     ]
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return "".join(lines)
 
 
 def update_stamp(folder: Path, stamp: Path) -> bool:
     """Write ``folder``'s digest to ``stamp`` if it changed; return whether it did."""
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} does not exist: notebook 03 writes it")
-    digest = outputs_digest(folder) + "\n"
+    digest = outputs_digest(folder)
     if stamp.exists() and stamp.read_text() == digest:
         return False
     stamp.write_text(digest)
     return True
 
 
-def main(argv: list[str] | None = None) -> int:
+def update_from_command_line(argv: list[str] | None = None) -> int:
     folder, stamp = (Path(arg) for arg in (argv or sys.argv[1:]))
     changed = update_stamp(folder, stamp)
     print(f"{stamp}: {'changed' if changed else 'unchanged'} ({folder})")
@@ -58,4 +65,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(update_from_command_line())

@@ -29,7 +29,7 @@ def render_pages(executed: Path) -> tuple[Path, Path]:
     return paths
 
 
-def main(argv: list[str] | None = None) -> None:
+def write_pages(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("executed", type=Path, nargs="+")
     for executed in parser.parse_args(argv).executed:
@@ -37,4 +37,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    write_pages()

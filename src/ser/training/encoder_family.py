@@ -20,13 +20,12 @@ import pandas as pd
 
 from ser.config import EMOTION_NAMES
 from ser.data.splits import Split, protocol_splits
-from ser.features.encoder_states import load_bank_states, load_encoder_states
+from ser.features.encoder_states import BANK_VERSIONS, EncoderData
 from ser.models.heads import HEADS, FittedHead, fit_head
 from ser.scoring import unweighted_accuracy
 from ser.training.fitting import progress
 from ser.training.runs import PROBABILITY_COLUMNS, prediction_frame
 
-BANK_VERSIONS = 2  # waveform-bank versions per clip (bench/explore_encoder_robustness.py)
 PROTOCOLS = ("speaker_independent", "random")
 ENCODER_RUNS = "encoder"  # folder under models/runs/
 FAMILY_FILE = "family_selection.json"
@@ -66,37 +65,6 @@ FAMILY_RULE = (
     "count as the most involved) trails it by no more than one standard error of their paired "
     "differences over folds; TESS is shown as a guide to generalisation, not used by the rule"
 )
-
-
-@dataclass
-class EncoderData:
-    """Pooled encoder states of RAVDESS, its waveform-bank versions and TESS."""
-
-    states: np.ndarray  # (clips, n_states, 2 * width), in the index's order
-    bank: np.ndarray | None  # (clips, versions, n_states, 2 * width); None in a quick run
-    tess_states: np.ndarray | None = None
-    tess_labels: np.ndarray | None = None
-    seconds: dict[str, float] = field(default_factory=dict)
-
-
-def load_encoder_data(index: pd.DataFrame, tess: pd.DataFrame | None, quick: bool) -> EncoderData:
-    """Every state the family needs, from the cache or extracted (with progress). A quick run
-    skips the waveform bank and so the candidate trained on it."""
-    found = load_encoder_states(index)
-    seconds = {"RAVDESS states": found.seconds}
-    bank = None
-    if not quick:
-        import time
-
-        start = time.perf_counter()
-        bank = load_bank_states(index, BANK_VERSIONS)
-        seconds["waveform-bank states"] = time.perf_counter() - start
-    data = EncoderData(found.states, bank, seconds=seconds)
-    if tess is not None:
-        tess_found = load_encoder_states(tess)
-        data.tess_states, data.tess_labels = tess_found.states, tess["emotion"].to_numpy()
-        seconds["TESS states"] = tess_found.seconds
-    return data
 
 
 @dataclass
@@ -192,7 +160,7 @@ def family_table(
     """Validation UA (mean ± std over folds, per fold) of every encoder candidate, the CNN and
     the ensemble of the best encoder head with the CNN; TESS UA (mean over the folds' heads) as
     a guide; how far each trails the best against the noise of the judge. No test data."""
-    from ser.training.experiments import INGREDIENTS, with_noise
+    from ser.training.selection import INGREDIENTS, with_noise
 
     si = "speaker_independent"
     frames = {name: r[si].validation for name, r in runs.items()}
@@ -228,7 +196,7 @@ def family_table(
 
 def choose_family(table: pd.DataFrame) -> str:
     """:data:`FAMILY_RULE`, the project's rule of every choice."""
-    from ser.training.experiments import choose
+    from ser.training.selection import choose
 
     return choose(table)
 
@@ -261,7 +229,7 @@ def read_family(runs_dir: Path) -> dict:
     return json.loads((Path(runs_dir) / ENCODER_RUNS / FAMILY_FILE).read_text())
 
 
-def load_run(runs_dir: Path, name: str, protocol: str) -> EncoderRun:
+def load_encoder_run(runs_dir: Path, name: str, protocol: str) -> EncoderRun:
     folder = Path(runs_dir) / ENCODER_RUNS / name / protocol
     tess = json.loads((folder / "tess.json").read_text())
     uar, answers = ({int(k): v for k, v in tess[part].items()} for part in ("uar", "answers"))
@@ -272,7 +240,7 @@ def load_run(runs_dir: Path, name: str, protocol: str) -> EncoderRun:
 def best_encoder(table: pd.DataFrame) -> str:
     """The encoder head the rule picks among the encoder heads alone (the family's row in the
     comparison, whoever ships)."""
-    from ser.training.experiments import choose, with_noise
+    from ser.training.selection import choose, with_noise
 
     heads = table.loc[[name for name in table.index if name in BY_NAME]]
     folds = [c for c in heads.columns if c.startswith("fold ")]
@@ -280,7 +248,7 @@ def best_encoder(table: pd.DataFrame) -> str:
     return choose(with_noise(heads, per_fold, "validation UA"))
 
 
-def ship(
+def ship_family_choice(
     winner: str, index: pd.DataFrame, data: EncoderData, runs: dict[str, dict[str, EncoderRun]],
     plan, models_dir: Path, cnn_dir: Path,
 ) -> Path:  # fmt: skip

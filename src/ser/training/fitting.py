@@ -57,25 +57,6 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-@dataclass
-class Standardizer:
-    """Per-feature mean and standard deviation, fitted on training clips only (BiLSTM)."""
-
-    mean: np.ndarray
-    std: np.ndarray
-
-    @classmethod
-    def fit(cls, features: np.ndarray) -> Standardizer:
-        flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
-        std = flat.std(axis=0)
-        return cls(
-            flat.mean(axis=0).astype(np.float32), np.where(std > 0, std, 1.0).astype(np.float32)
-        )
-
-    def transform(self, features: np.ndarray) -> np.ndarray:
-        return ((features - self.mean) / self.std).astype(np.float32)
-
-
 def predict_proba(model, features: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Class probabilities, ``(n, n_classes)``, in inference mode.
 
@@ -231,7 +212,6 @@ class TrainedSplit:
     """One split's trained model, its curves, and its validation probabilities."""
 
     model: object
-    scaler: Standardizer | None
     history: dict[str, list[float]]
     validation_probabilities: np.ndarray
     validation_uar: float
@@ -251,27 +231,19 @@ def fit_split(
     ``features`` is ``(clips, frames, features)``, or a bank ``(clips, versions, frames,
     features)`` whose version 0 is the clean clip (validated and tested on)."""
     start = time.perf_counter()
-    if features.ndim == 4 and spec.normalisation == "scaler":
-        raise ValueError(f"{spec.name}: a bank of versions needs a normalisation inside the model")
-    clean = clean_clips(features)
-    scaler = Standardizer.fit(features[split.train]) if spec.normalisation == "scaler" else None
-    prepare = scaler.transform if scaler else (lambda x: x)
-    x_val = prepare(clean[split.validation])
+    x_val = clean_clips(features)[split.validation]
     model, history = train_model(
-        spec, prepare(features[split.train]), labels[split.train], x_val,
-        labels[split.validation], seed=seed, label=label,
+        spec, features[split.train], labels[split.train], x_val, labels[split.validation],
+        seed=seed, label=label,
     )  # fmt: skip
     probabilities = predict_proba(model, x_val)
     uar = unweighted_accuracy(labels[split.validation], probabilities.argmax(axis=1))
-    return TrainedSplit(model, scaler, history, probabilities, uar, time.perf_counter() - start)
+    return TrainedSplit(model, history, probabilities, uar, time.perf_counter() - start)
 
 
 def predict_test_clips(trained: TrainedSplit, index: pd.DataFrame, features, split) -> pd.DataFrame:
     """The test clips of ``split`` as a :func:`prediction_frame`."""
-    x = clean_clips(features)[split.test]
-    probabilities = predict_proba(
-        trained.model, trained.scaler.transform(x) if trained.scaler else x
-    )
+    probabilities = predict_proba(trained.model, clean_clips(features)[split.test])
     return prediction_frame(index, split.test, split.fold, probabilities)
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ser.data.own_corpus import Corpus
 from ser.scoring import unweighted_accuracy
-from ser.training.own_data import Base, Corpus, fit_with_base
+from ser.training.own_data import Base, fit_with_base
 
 BUDGETS = (5, 10, 20, 50, None)  # clips per label; None: every clip
 ALONE, WITH_BASE = "alone", "with --base"

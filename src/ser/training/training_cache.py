@@ -9,11 +9,12 @@ the model (the robustness scores of notebook 03) are kept beside it under keys
 of their own.
 
 The key is a hash of everything that can change the result (:func:`key_ingredients`):
-the spec's fields (not its name or description), the feature kind, its
-parameters and ``FEATURE_VERSION``, a digest of the feature values of the
-split's clips, the split's training, validation and test clip ids, the seed,
-the epoch cap, the TensorFlow, Keras and NumPy versions, and
-:data:`TRAINING_CODE_VERSION`. A change to any of them is a miss: that training
+the spec's fields (not its name or description), the feature kind and its
+parameters, a digest of the feature values of the split's clips, the split's
+training, validation and test clip ids, the seed, the epoch cap, the
+TensorFlow, Keras and NumPy versions, and a digest of the code a training runs
+(:data:`TRAINING_CODE` and what it imports, comments and docstrings aside: see
+:func:`ser.environment.source_digest`). A change to any of them is a miss: that training
 runs again, the others are reused, and an interrupted run resumes where it stopped.
 
 The cache lives in ``data/cache/trainings/`` (``$SER_TRAINING_CACHE`` moves
@@ -36,16 +37,10 @@ import numpy as np
 import pandas as pd
 
 from ser.config import DATA_DIR
+from ser.environment import source_digest
 
-# Bump when training behaves differently in a way the key's other ingredients do not
-# show (the loop, the callbacks, a layer's computation, how predictions are made).
-# 2: predictions through the compiled predict step (predict_on_batch).
-# 3: ChannelAugment's dB conversions as exp and log (the same values and random draws,
-#    other rounding).
-TRAINING_CODE_VERSION = 3
-# Spec fields added after trainings were first keyed, with their defaults: a spec that
-# leaves one at its default trains as before the field existed, so its key leaves it out.
-ADDED_SPEC_FIELDS = {"waveform_versions": 0, "balanced_classes": False}
+# The modules whose code a training runs, with everything of the package they import.
+TRAINING_CODE = ("ser.training.fitting", "ser.features.waveform_bank")
 CACHE_ENV_VAR = "SER_TRAINING_CACHE"
 FRESH_ENV_VAR = "SER_FRESH"
 DEFAULT_CACHE_DIR = DATA_DIR / "cache" / "trainings"
@@ -88,20 +83,15 @@ def key_ingredients(
     ``spec`` is the spec as trained (epochs already capped); ``features`` the
     feature matrix of every clip and ``clip_ids`` their ids, in index order.
     """
-    from ser.features.extraction import FEATURE_VERSION
-
     clip_ids = np.asarray(clip_ids)
     spec_fields = {f.name: getattr(spec, f.name) for f in fields(spec)}
     for label_only in ("name", "description"):  # renaming a spec does not change its training
         spec_fields.pop(label_only, None)
-    for added, default in ADDED_SPEC_FIELDS.items():  # at its default, as before it existed
-        if spec_fields.get(added) == default:
-            spec_fields.pop(added)
     parts = {part: getattr(split, part) for part in ("train", "validation", "test")}
     used = np.concatenate(list(parts.values()))
     return {
         "spec": json.loads(json.dumps(spec_fields)),  # tuples as lists, as they are read back
-        "features": {**asdict(feature_params), "feature_version": FEATURE_VERSION},
+        "features": asdict(feature_params),
         "features_digest": _digest(
             np.ascontiguousarray(features[used], dtype=np.float32).tobytes()
         ),
@@ -111,7 +101,7 @@ def key_ingredients(
         "seed": int(seed),
         "epoch_cap": epoch_cap,
         "versions": versions if versions is not None else library_versions(),
-        "training_code_version": TRAINING_CODE_VERSION,
+        "code": source_digest(*TRAINING_CODE),
     }
 
 
