@@ -70,6 +70,11 @@ def export_onnx(model, folder: Path) -> Path:
     # Keras exports called models only; a free time axis (the encoder model's) gets 4 s.
     example = [400 if size is None else size for size in model.input_shape[1:]]
     model(np.zeros((1, *example), np.float32))
+    import tf2onnx.utils
+
+    # tf2onnx numbers the ops it inserts with one counter per process: reset, one model
+    # gives the same file whatever was exported before it.
+    tf2onnx.utils.INTERNAL_NAME = 1
     with warnings.catch_warnings():  # tf2onnx probes np.object, which NumPy 2 warns about
         warnings.simplefilter("ignore", FutureWarning)
         model.export(str(path), format="onnx", verbose=False)

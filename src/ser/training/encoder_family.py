@@ -10,6 +10,7 @@ winner of the family table ships as one ONNX graph (:mod:`ser.inference.encoder_
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -248,6 +249,14 @@ def best_encoder(table: pd.DataFrame) -> str:
     return choose(with_noise(heads, per_fold, "validation UA"))
 
 
+def _clear_model(models_dir: Path) -> None:
+    """Remove a model folder's model files: never leave a mix of two models."""
+    from ser.models.artifacts import LABELS_FILE, MODEL_FILE, ONNX_FILE
+
+    for stale in (ONNX_FILE, LABELS_FILE, MODEL_FILE):
+        (models_dir / stale).unlink(missing_ok=True)
+
+
 def ship_family_choice(
     winner: str, index: pd.DataFrame, data: EncoderData, runs: dict[str, dict[str, EncoderRun]],
     plan, models_dir: Path, cnn_dir: Path,
@@ -262,12 +271,11 @@ def ship_family_choice(
 
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
-    for stale in (ONNX_FILE, LABELS_FILE, MODEL_FILE):  # never leave a mix of two models
-        (models_dir / stale).unlink(missing_ok=True)
     if winner not in BY_NAME:
         if winner == ENSEMBLE:
             raise ValueError("the ensemble of the encoder and the CNN won; it needs both front "
                              "ends in one predictor, which ser.inference.predict does not offer")  # fmt: skip
+        _clear_model(models_dir)
         for name in (ONNX_FILE, LABELS_FILE, MODEL_FILE):
             shutil.copy2(Path(cnn_dir) / name, models_dir / name)
         return models_dir
@@ -275,7 +283,7 @@ def ship_family_choice(
     (split,) = protocol_splits(index, "speaker_independent", plan.seed, folds=[fold])
     head = fit_on(candidate, data, index["emotion"].to_numpy(), split.train, plan.seed + fold)
     weights = load_encoder_weights()
-    export_encoder_model(head_as_keras(head, weights.n_states, weights.width), models_dir, weights)
+    head_model = head_as_keras(head, weights.n_states, weights.width)
     actors = index["actor"].to_numpy()
     run = runs[winner]["speaker_independent"]
     metadata = {
@@ -289,6 +297,19 @@ def ship_family_choice(
         "validation_uar": {fold: run.validation_uar[fold]},
         "fold": fold, "seed": plan.seed + fold,
         "calibration": calibrate_fold(run.validation, fold).as_dict(),
+        "head_digest": hashlib.sha256(b"".join(
+            np.ascontiguousarray(w, np.float32).tobytes() for w in head_model.get_weights()
+        )).hexdigest(),
     }  # fmt: skip
-    (models_dir / LABELS_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
+    labels = json.dumps(metadata, indent=2) + "\n"
+    if (
+        (models_dir / ONNX_FILE).exists()
+        and (models_dir / LABELS_FILE).exists()
+        and ((models_dir / LABELS_FILE).read_text() == labels)
+    ):  # the same head: the file stays byte for byte (an export numbers its ops differently)
+        progress(f"{models_dir}: the shipped model is already this head; left as it is")
+        return models_dir
+    _clear_model(models_dir)
+    export_encoder_model(head_model, models_dir, weights)
+    (models_dir / LABELS_FILE).write_text(labels)
     return models_dir

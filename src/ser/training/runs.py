@@ -74,7 +74,11 @@ def save_run(run: ProtocolRun, runs_dir: Path) -> Path:
         "histories": run.histories,
         "seconds": run.seconds,
         "validation_uar": run.validation_uar,
-        "trainings": run.trainings,
+        # whether a training was reused is this run's log (trainings.json), not its result
+        "trainings": {
+            fold: {k: v for k, v in record.items() if k != "reused"}
+            for fold, record in run.trainings.items()
+        },
     }
     (folder / RUN_FILE).write_text(json.dumps(payload, indent=1) + "\n")
     return folder
