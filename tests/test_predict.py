@@ -302,10 +302,9 @@ def test_cli_help_documents_the_options():
 def test_committed_model_reproduces_its_held_out_metrics(ravdess_root, folder):
     """Re-evaluating models/ (the shipped model, through the predictor if it is ONNX only) and
     models/cnn/ on their held-out actors gives their blocks of metrics.json."""
-    from ser.evaluation.results import evaluate_shipped
-
     from ser.data.dataset import build_index
-    from ser.evaluation.tables import Metrics
+    from ser.evaluation.schema import Metrics
+    from ser.evaluation.shipped import evaluate_shipped
     from ser.features.cache import load_features
 
     metrics_path = PROJECT_ROOT / "reports" / "metrics.json"
