@@ -16,16 +16,17 @@ import sys
 import zipfile
 from pathlib import Path
 
+from ser.features.cache import file_digest
+
 
 def content_digest(path: Path) -> str:
     """SHA-256 of a file's contents; for a zip archive, of its members' names and contents."""
+    if not zipfile.is_zipfile(path):
+        return file_digest(path)
     digest = hashlib.sha256()
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            for name in sorted(archive.namelist()):
-                digest.update(name.encode() + b"\0" + archive.read(name))
-    else:
-        digest.update(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        for name in sorted(archive.namelist()):
+            digest.update(name.encode() + b"\0" + archive.read(name))
     return digest.hexdigest()
 
 

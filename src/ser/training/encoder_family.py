@@ -268,6 +268,7 @@ def ship_family_choice(
     from ser.models.artifacts import LABELS_FILE, MODEL_FILE, ONNX_FILE
     from ser.models.calibration import calibrate_fold
     from ser.models.whisper_encoder import load_encoder_weights
+    from ser.training.shipping import holds_model
 
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -301,15 +302,10 @@ def ship_family_choice(
             np.ascontiguousarray(w, np.float32).tobytes() for w in head_model.get_weights()
         )).hexdigest(),
     }  # fmt: skip
-    labels = json.dumps(metadata, indent=2) + "\n"
-    if (
-        (models_dir / ONNX_FILE).exists()
-        and (models_dir / LABELS_FILE).exists()
-        and ((models_dir / LABELS_FILE).read_text() == labels)
-    ):  # the same head: the file stays byte for byte (an export numbers its ops differently)
+    if holds_model(models_dir, metadata, (ONNX_FILE,)):
         progress(f"{models_dir}: the shipped model is already this head; left as it is")
         return models_dir
     _clear_model(models_dir)
     export_encoder_model(head_model, models_dir, weights)
-    (models_dir / LABELS_FILE).write_text(labels)
+    (models_dir / LABELS_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
     return models_dir

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 
 from ser.scoring import paired_standard_error
-from ser.training.plan import SPECS  # fmt: skip
 
 BEHIND = "behind the best"
 
@@ -17,24 +16,11 @@ NOISE = "noise (1 SE)"
 INGREDIENTS = "ingredients"
 
 
-NOISE_RULE = (
-    "unless a simpler candidate (fewer training ingredients: SpecAugment, channel "
-    "augmentation, longer training) trails it by no more than the noise of the judge, one "
-    "standard error of their paired differences (over folds; over clips for the random "
-    "split); then the simplest such candidate wins (the first listed among equals)"
-)
-
-
-SELECTION_RULE = (
-    "the candidate with the highest validation UA, averaged over the folds' validation "
-    f"actors, {NOISE_RULE}"
-)
-
-
 def with_noise(table: pd.DataFrame, paired: dict[str, list], score: str) -> pd.DataFrame:
     """``table`` (one row per candidate, ``score`` its mean) with how far each candidate
     trails the best, the standard error of their paired differences (``paired``: each
-    candidate's scores on the same folds or clips) and its ingredients."""
+    candidate's scores on the same folds or clips). ``table`` holds each candidate's
+    :data:`INGREDIENTS`."""
     best = str(table[score].idxmax())
     table = table.copy()
     table[BEHIND] = table.loc[best, score] - table[score]
@@ -42,14 +28,14 @@ def with_noise(table: pd.DataFrame, paired: dict[str, list], score: str) -> pd.D
         paired_standard_error(paired[best], paired[name]) if name != best else 0.0
         for name in table.index
     ]
-    if INGREDIENTS not in table:  # a table of specs; other candidates bring their own
-        table[INGREDIENTS] = [SPECS[name].ingredients for name in table.index]
     return table
 
 
 def choose(table: pd.DataFrame, score: str = "validation UA") -> str:
     """The rule of every choice: the highest ``score`` wins (the first listed wins a tie),
-    unless a simpler candidate trails it by no more than the noise (see :data:`NOISE_RULE`)."""
+    unless a simpler candidate (fewer :data:`INGREDIENTS`) trails it by no more than the noise
+    of the judge, one standard error of their paired differences; then the simplest such
+    candidate wins (the first listed among equals)."""
     best = str(table[score].idxmax())
     simpler = table[
         (table[INGREDIENTS] < table.loc[best, INGREDIENTS]) & (table[BEHIND] <= table[NOISE])

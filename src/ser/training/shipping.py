@@ -39,7 +39,7 @@ def ship_cnn(session: Session, models_dir: Path) -> Path:
     }  # fmt: skip
     run = session.train(spec.name, "speaker_independent", plan.seed)
     metadata["calibration"] = calibrate_fold(run.validation, fold).as_dict()
-    if _already_shipped(models_dir, metadata):
+    if holds_model(models_dir, metadata, (artifacts.MODEL_FILE, artifacts.ONNX_FILE)):
         progress(f"{models_dir}: the shipped model is already these trainings; left as it is")
         return Path(models_dir)
     model = training.load_model()
@@ -48,13 +48,14 @@ def ship_cnn(session: Session, models_dir: Path) -> Path:
     return Path(models_dir)
 
 
-def _already_shipped(models_dir: Path, metadata: dict) -> bool:
-    """Whether ``models_dir`` holds the model of exactly these trainings and metadata (a
-    re-run that trained nothing then leaves the committed files byte for byte)."""
-    folder = Path(models_dir)
-    if not all((folder / name).exists() for name in (artifacts.MODEL_FILE, artifacts.ONNX_FILE,
-                                                      artifacts.LABELS_FILE)):  # fmt: skip
+def holds_model(folder: Path, metadata: dict, files: tuple[str, ...]) -> bool:
+    """Whether ``folder`` already holds ``files`` and ``metadata`` (the label mapping aside):
+    a re-run that changed nothing then leaves the folder byte for byte, where writing again
+    would not (an ONNX export numbers its ops by what the process exported before)."""
+    folder = Path(folder)
+    if not all((folder / name).exists() for name in (*files, artifacts.LABELS_FILE)):
         return False
-    shipped = artifacts.read_metadata(folder)
-    shipped.pop("index_to_emotion", None)
-    return shipped == json.loads(json.dumps(metadata))
+    written, wanted = artifacts.read_metadata(folder), json.loads(json.dumps(metadata))
+    written.pop("index_to_emotion", None)
+    wanted.pop("index_to_emotion", None)
+    return written == wanted
